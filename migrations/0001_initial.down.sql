@@ -1,0 +1,16 @@
+DROP TABLE api_tokens;
+DROP TABLE memberships;
+DROP TABLE users;
+DROP TABLE pulses;
+DROP TABLE actor_snapshots;
+DROP TABLE idempotency_keys;
+DROP TABLE events;
+DROP TABLE notifications;
+DROP TABLE subscriptions;
+DROP TABLE messages;
+DROP TABLE task_events;
+DROP TABLE tasks;
+DROP TABLE agent_instances;
+DROP TABLE soul_versions;
+DROP TABLE souls;
+DROP TABLE projects;
