@@ -1,0 +1,154 @@
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MissionError } from '../../src/core/index.js';
+import { defaultMigrationsDir, Migrator, openDatabase, openStore, type SqliteDatabase } from '../../src/store/index.js';
+
+let dir: string;
+let db: SqliteDatabase | null = null;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mc-migrate-'));
+});
+afterEach(() => {
+  db?.close();
+  db = null;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function schemaOf(d: SqliteDatabase): { type: string; name: string; sql: string | null }[] {
+  return d
+    .prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")
+    .all() as { type: string; name: string; sql: string | null }[];
+}
+
+/** A private copy of the real migrations that a test may extend or edit. */
+function copyMigrations(): string {
+  const target = join(dir, 'migrations');
+  cpSync(defaultMigrationsDir(), target, { recursive: true });
+  return target;
+}
+
+function caught(fn: () => unknown): MissionError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof MissionError) return err;
+    throw err;
+  }
+  throw new Error('expected a MissionError');
+}
+
+async function caughtAsync(fn: () => Promise<unknown>): Promise<MissionError> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof MissionError) return err;
+    throw err;
+  }
+  throw new Error('expected a MissionError');
+}
+
+describe('migration runner', () => {
+  it('up, down to 0, up again leaves an identical schema', async () => {
+    db = openDatabase(join(dir, 'a.db'));
+    const m = new Migrator(db);
+    await m.up();
+    const first = schemaOf(db);
+    // The initial schema's tables exist (SPEC data model), not just the runner's table.
+    const tables = first.filter((r) => r.type === 'table').map((r) => r.name);
+    for (const t of ['projects', 'tasks', 'events', 'agent_instances', 'api_tokens', 'schema_migrations']) {
+      expect(tables).toContain(t);
+    }
+    const down = await m.down({ to: 0 });
+    expect(down.to).toBe(0);
+    expect(schemaOf(db).map((r) => r.name)).toEqual(['schema_migrations']);
+    await m.up();
+    expect(schemaOf(db)).toEqual(first);
+  });
+
+  it('reports each migration as pending on a fresh database and applied afterwards', async () => {
+    db = openDatabase(join(dir, 'a.db'));
+    const m = new Migrator(db);
+    const files = readdirSync(defaultMigrationsDir()).filter((f) => f.endsWith('.up.sql'));
+    expect(m.status().map((r) => r.state)).toEqual(files.map(() => 'pending'));
+    await m.up();
+    expect(m.status().map((r) => r.state)).toEqual(files.map(() => 'applied'));
+    expect(m.status()[0]).toMatchObject({ version: 1, name: 'initial' });
+  });
+
+  it('refuses to run when an applied migration file was edited, naming the file', async () => {
+    const migrations = copyMigrations();
+    db = openDatabase(join(dir, 'a.db'));
+    await new Migrator(db, { migrationsDir: migrations }).up();
+    appendFileSync(join(migrations, '0001_initial.up.sql'), '\n-- a harmless looking edit\n');
+    const m = new Migrator(db, { migrationsDir: migrations });
+    const err = caught(() => m.verify());
+    expect(err.code).toBe('MIGRATION_CHECKSUM_MISMATCH');
+    expect(err.message).toContain('0001_initial.up.sql');
+    expect(m.status()[0]?.state).toBe('edited');
+    expect((await caughtAsync(() => m.up())).code).toBe('MIGRATION_CHECKSUM_MISMATCH');
+  });
+
+  it('refuses a database migrated by a newer version', async () => {
+    const migrations = copyMigrations();
+    writeFileSync(join(migrations, '0002_future.up.sql'), 'CREATE TABLE future_things (id INTEGER PRIMARY KEY);');
+    writeFileSync(join(migrations, '0002_future.down.sql'), 'DROP TABLE future_things;');
+    const dataDir = join(dir, 'data');
+    const newer = await openStore({ dataDir, migrationsDir: migrations });
+    newer.close();
+    const err = await caughtAsync(() => openStore({ dataDir }));
+    expect(err.code).toBe('DATABASE_TOO_NEW');
+    expect(err.message).toContain('2');
+    expect(err.data).toMatchObject({ version: 2, name: 'future' });
+    // The refusal released the lock: the newer code can still open it.
+    (await openStore({ dataDir, migrationsDir: migrations })).close();
+  });
+
+  it('backs up a non-empty database before migrating it', async () => {
+    const migrations = copyMigrations();
+    const dataDir = join(dir, 'data');
+    const first = await openStore({ dataDir, migrationsDir: migrations });
+    expect(first.migration?.backup).toBeNull(); // a fresh database has nothing to lose
+    first.db.prepare("INSERT INTO projects (id, name, created_at, updated_at) VALUES ('alpha', 'Alpha', 1, 1)").run();
+    first.close();
+    writeFileSync(join(migrations, '0002_extra.up.sql'), 'ALTER TABLE projects ADD COLUMN colour TEXT;');
+    writeFileSync(join(migrations, '0002_extra.down.sql'), 'ALTER TABLE projects DROP COLUMN colour;');
+    const second = await openStore({ dataDir, migrationsDir: migrations });
+    const backup = second.migration?.backup;
+    expect(backup).toMatch(/backups\/pre-migrate-v1-.*\.db$/);
+    second.close();
+    db = openDatabase(backup!, { readonly: true });
+    expect(db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get()).toEqual({ v: 1 });
+    expect(db.prepare('SELECT id FROM projects').all()).toEqual([{ id: 'alpha' }]);
+  });
+
+  it('runs each migration in its own transaction: a failing one leaves nothing half-applied', async () => {
+    const migrations = copyMigrations();
+    writeFileSync(join(migrations, '0002_broken.up.sql'), 'CREATE TABLE half (id INTEGER);\nINSERT INTO no_such_table VALUES (1);');
+    writeFileSync(join(migrations, '0002_broken.down.sql'), 'DROP TABLE half;');
+    db = openDatabase(join(dir, 'a.db'));
+    const m = new Migrator(db, { migrationsDir: migrations });
+    await expect(m.up()).rejects.toThrow(/no_such_table/);
+    expect(m.currentVersion()).toBe(1);
+    expect(schemaOf(db).map((r) => r.name)).not.toContain('half');
+  });
+
+  it('migrates down one step by default and to a named version with --to', async () => {
+    const migrations = copyMigrations();
+    writeFileSync(join(migrations, '0002_extra.up.sql'), 'CREATE TABLE extra (id INTEGER);');
+    writeFileSync(join(migrations, '0002_extra.down.sql'), 'DROP TABLE extra;');
+    db = openDatabase(join(dir, 'a.db'));
+    const m = new Migrator(db, { migrationsDir: migrations });
+    await m.up();
+    expect(m.currentVersion()).toBe(2);
+    const step = await m.down();
+    expect(step.steps).toEqual([{ version: 2, name: 'extra', direction: 'down' }]);
+    expect(m.currentVersion()).toBe(1);
+    await m.up();
+    await m.down({ to: 0 });
+    expect(m.currentVersion()).toBe(0);
+    expect((await caughtAsync(() => m.down({ to: 7 }))).code).toBe('INVALID_INPUT');
+  });
+});
