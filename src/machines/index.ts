@@ -1,0 +1,13 @@
+export {
+  taskMachine,
+  MACHINE_ID as TASK_MACHINE_ID,
+  MACHINE_VERSION as TASK_MACHINE_VERSION,
+  DEADMAN_REASON,
+  type TaskMachine,
+  type TaskInput,
+  type TaskContext,
+  type TaskEvent,
+  type TaskEventType,
+} from './task.js';
+export { resolveMove, allowedTargets, moveEvent, type TaskSnapshot, type MoveOptions } from './resolve-move.js';
+export { taskStatusOf, toTaskView } from './task-view.js';
