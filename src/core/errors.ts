@@ -29,6 +29,8 @@ export const ERRORS = {
   STORE_UNAVAILABLE: { severity: 'degraded', httpStatus: 503, message: 'The database cannot be used' },
   BUS_UNAVAILABLE: { severity: 'transient', httpStatus: 503, message: 'The message bus is unreachable' },
   DRIVER_UNAVAILABLE: { severity: 'transient', httpStatus: 503, message: 'The agent runtime is unreachable or its circuit is open' },
+  DRIVER_RUN_FAILED: { severity: 'permanent', httpStatus: 502, message: 'The agent run ended in failure (non-zero exit or failed run)' },
+  DRIVER_AUTH_FAILED: { severity: 'permanent', httpStatus: 502, message: 'The agent runtime refused our credential; update the driver configuration' },
   DRIVER_DEGRADED: { severity: 'degraded', httpStatus: 503, message: 'The agent runtime lacks a capability this needs' },
   TIMEOUT: { severity: 'transient', httpStatus: 504, message: 'The operation did not finish in time' },
   SHUTTING_DOWN: { severity: 'transient', httpStatus: 503, message: 'The server is shutting down' },

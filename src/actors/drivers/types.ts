@@ -42,3 +42,46 @@ export interface AgentDriver {
   instanceDestroyed?(instance: InstanceRef): Promise<void>;
   close?(): Promise<void>;
 }
+
+/** What a driver reports to metrics and logs (the resilience wrapper emits these). */
+export type DriverEvent =
+  | { type: 'pulse'; driver: string; instanceId: string; pulseId: string; status: PulseOutcome['status']; durationMs: number; attempts: number }
+  | { type: 'retry'; driver: string; instanceId: string; pulseId: string; attempt: number; delayMs: number; code: string }
+  | { type: 'breaker'; driver: string; state: string; previous: string }
+  | { type: 'hook_failed'; driver: string; instanceId: string; hook: string; code: string; message: string };
+
+export interface DriverMetrics {
+  driver: string;
+  breaker: { state: string; consecutiveFailures: number; rejected: number; retryAt: number | null };
+  pulses: Record<PulseOutcome['status'], number>;
+  retries: number;
+}
+
+/** A driver behind `withResilience`: the runtime's view, with metrics for /metrics and /readyz. */
+export interface ResilientDriver extends AgentDriver {
+  readonly inner: AgentDriver;
+  metrics(): DriverMetrics;
+  onEvent(listener: (event: DriverEvent) => void): () => void;
+}
+
+/** Where a process started by the command driver runs (the runtime stores `pgid`). */
+export interface SpawnInfo {
+  instanceId: string;
+  pulseId: string;
+  pid: number;
+  /** The process group: the child leads its own group, so pgid === pid. */
+  pgid: number;
+}
+
+/** What a driver factory receives (built-ins and plugins alike: src/actors/plugins.ts). */
+export interface DriverFactoryContext {
+  /** The driver's own configuration section, validated by the factory. */
+  config: unknown;
+  /** Base URL agents use to reach Mission Control (`MC_URL`). */
+  missionUrl?: string;
+  /** Told when a command-driven agent process starts and ends, so the runtime can record its pgid. */
+  onSpawn?: (info: SpawnInfo) => void;
+  onExit?: (info: SpawnInfo & { code: number | null; signal: string | null }) => void;
+}
+
+export type DriverFactory = (ctx: DriverFactoryContext) => AgentDriver;
