@@ -11,3 +11,17 @@ export {
 } from './task.js';
 export { resolveMove, allowedTargets, moveEvent, type TaskSnapshot, type MoveOptions } from './resolve-move.js';
 export { taskStatusOf, toTaskView } from './task-view.js';
+export {
+  agentMachine,
+  MACHINE_ID as AGENT_MACHINE_ID,
+  MACHINE_VERSION as AGENT_MACHINE_VERSION,
+  type AgentMachine,
+  type AgentInput,
+  type AgentContext,
+  type AgentEvent,
+  type AgentEventType,
+  type AgentStatusReport,
+  type PulseOutcomeName,
+  type UpgradeReturn,
+} from './agent.js';
+export { agentStateOf, toAgentView, type AgentViewExtras } from './agent-view.js';
