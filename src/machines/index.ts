@@ -25,3 +25,15 @@ export {
   type UpgradeReturn,
 } from './agent.js';
 export { agentStateOf, toAgentView, type AgentViewExtras } from './agent-view.js';
+export {
+  projectMachine,
+  MACHINE_ID as PROJECT_MACHINE_ID,
+  MACHINE_VERSION as PROJECT_MACHINE_VERSION,
+  type ProjectMachine,
+  type ProjectInput,
+  type ProjectContext,
+  type ProjectEvent,
+  type ProjectEventType,
+  type ProjectEmitted,
+} from './project.js';
+export { migrateSnapshot, isRestorable, SNAPSHOT_MIGRATIONS, type PersistedSnapshotJson } from './migrate-snapshot.js';
