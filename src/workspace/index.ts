@@ -1,0 +1,12 @@
+/** The project workspace (SPEC §6–§7): file jail, file mutex, single-writer documents, memory, pulse prompt. */
+export { Workspace, type WorkspaceOptions } from './workspace.js';
+export { FileMutex, LockTimeoutError, isProcessAlive, lockFileOf, type FileMutexOptions } from './mutex.js';
+export { atomicWrite, sweepTemporaries } from './atomic-write.js';
+export { canonicalSegments, resolveInScope, DEFAULT_JAIL_LIMITS, type JailLimits, type ResolvedPath } from './jail.js';
+export { checkAccess, SERVER_OWNED_FILES, type FileActor, type FileAccess } from './access.js';
+export type { FileEntry, FileRead, FileWritten, WriteOptions } from './scoped-fs.js';
+export { renderKanban, escapeKanbanText, KANBAN_COLUMNS, type KanbanCard } from './kanban.js';
+export { renderChronicleEntry, renderDailyEntry, type ChronicleEntry, type DailyEntry } from './chronicle.js';
+export { isDocName, type DocInfo } from './docs.js';
+export type { AgentMemory, DistillResult } from './memory.js';
+export { contentVersion, dailyFileName } from './layout.js';
