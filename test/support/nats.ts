@@ -8,10 +8,22 @@ import { join } from 'node:path';
  * A real nats-server for integration tests, on a free loopback port, stopped by pid.
  * `restart()` brings it back on the same port (and JetStream store), so clients can reconnect.
  */
-export const NATS_SERVER_BIN = '/usr/bin/nats-server';
+// Debian's package installs /usr/sbin/nats-server; MC_NATS_SERVER overrides the search.
+const CANDIDATES = [process.env.MC_NATS_SERVER, '/usr/bin/nats-server', '/usr/sbin/nats-server'];
+
+/** The nats-server binary, or an error that says how to install it. */
+export function natsServerBinary(): string {
+  const found = CANDIDATES.find((p): p is string => typeof p === 'string' && p.length > 0 && existsSync(p));
+  if (!found) {
+    throw new Error(`nats-server not found (looked at ${CANDIDATES.filter(Boolean).join(', ')}); install it with: apt-get install -y nats-server`);
+  }
+  return found;
+}
 
 export interface NatsServerOptions {
   jetstream?: boolean;
+  /** A fixed port (e.g. one a client already tries); by default a free one is picked. */
+  port?: number;
   /** How long to wait for the server to accept connections. */
   startTimeoutMs?: number;
 }
@@ -28,18 +40,16 @@ export interface NatsServerHandle {
 }
 
 export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServerHandle> {
-  if (!existsSync(NATS_SERVER_BIN)) {
-    throw new Error(`${NATS_SERVER_BIN} is missing; install it with: apt-get install -y nats-server`);
-  }
+  const bin = natsServerBinary();
   const storeDir = opts.jetstream ? mkdtempSync(join(tmpdir(), 'mc-nats-js-')) : null;
   const timeoutMs = opts.startTimeoutMs ?? 10_000;
   let lastError: unknown;
   // Another process may take the free port between probing and spawning: try a few ports.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+  for (let attempt = 0; attempt < (opts.port ? 1 : 3); attempt++) {
+    const port = opts.port ?? (await freePort());
     const args = ['-a', '127.0.0.1', '-p', String(port), ...(storeDir ? ['-js', '-sd', storeDir] : [])];
     try {
-      let child = await spawnReady(args, port, timeoutMs);
+      let child = await spawnReady(bin, args, port, timeoutMs);
       const handle: NatsServerHandle = {
         url: `nats://127.0.0.1:${port}`,
         port,
@@ -52,7 +62,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
         },
         async restart() {
           await stopProcess(child, 'SIGTERM');
-          child = await spawnReady(args, port, timeoutMs);
+          child = await spawnReady(bin, args, port, timeoutMs);
         },
       };
       return handle;
@@ -64,7 +74,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   throw new Error(`nats-server did not start: ${String(lastError)}`);
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -76,8 +86,8 @@ function freePort(): Promise<number> {
   });
 }
 
-async function spawnReady(args: string[], port: number, timeoutMs: number): Promise<ChildProcess> {
-  const child = spawn(NATS_SERVER_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+async function spawnReady(bin: string, args: string[], port: number, timeoutMs: number): Promise<ChildProcess> {
+  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4_000);

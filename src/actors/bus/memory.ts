@@ -55,8 +55,9 @@ export class MemoryBroker {
     this.reportHandlerError = opts.onHandlerError ?? warnHandlerError;
   }
 
-  connect(): MemoryBus {
-    return new MemoryBus(this);
+  /** A new client; `onHandlerError` overrides the broker's reporter for its subscriptions. */
+  connect(opts: { onHandlerError?: HandlerErrorReporter } = {}): MemoryBus {
+    return new MemoryBus(this, opts.onHandlerError ?? this.reportHandlerError);
   }
 
   /** @internal Registers a subscription of `client`. */
@@ -106,7 +107,7 @@ export class MemoryBroker {
       try {
         sub.handler(createBusMessage(d.subject, d.data, { ...d.headers }, respond));
       } catch (err) {
-        this.reportHandlerError(err, d.subject);
+        sub.client.reportHandlerError(err, d.subject);
       }
     }
   }
@@ -124,8 +125,12 @@ export class MemoryBus implements Bus {
   private readonly statusListeners = new Set<(status: BusStatus) => void>();
   private current: BusStatus = 'connected';
 
-  constructor(broker: MemoryBroker) {
+  /** @internal */
+  readonly reportHandlerError: HandlerErrorReporter;
+
+  constructor(broker: MemoryBroker, reportHandlerError: HandlerErrorReporter) {
     this.broker = broker;
+    this.reportHandlerError = reportHandlerError;
   }
 
   publish(subject: string, data: Uint8Array | string, headers?: Record<string, string>): void {

@@ -187,8 +187,8 @@ export class NatsBus implements Bus {
     this.closing ??= (async () => {
       for (const sub of this.desired) sub.active = false;
       this.desired.clear();
-      // A bus closed before its first connect closes that connection as soon as it exists.
-      const nc = this.nc ?? (await this.connecting);
+      // A bus closed before its first connect closes that connection when it exists (attach).
+      const nc = this.nc;
       if (nc && !nc.isClosed()) {
         try {
           await nc.drain();
