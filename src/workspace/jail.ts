@@ -105,7 +105,9 @@ async function exists(p: string): Promise<boolean> {
     await lstat(p);
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    if (code === 'ELOOP') refuse(path.basename(p), 'looping symlink');
     throw err;
   }
 }
@@ -116,6 +118,11 @@ export interface ResolvedPath {
   segments: string[];
   /** Absolute path to operate on: the real path of the deepest existing ancestor + the rest. */
   absolute: string;
+  /**
+   * The segments of `absolute` relative to the real root. They differ from `segments` when a
+   * symlink inside the scope points elsewhere inside it; access rules must hold for both.
+   */
+  physicalSegments: string[];
 }
 
 /**
@@ -137,5 +144,6 @@ export async function resolveInScope(root: string, input: unknown, limits: JailL
   }
   if (!isInside(realRoot, anchor)) refuse(String(input), 'resolves through a symlink outside the project scope');
   const absolute = path.join(anchor, ...segments.slice(existing));
-  return { relative: segments.join('/'), segments, absolute };
+  const physicalSegments = path.relative(realRoot, absolute).split(path.sep).filter((s) => s !== '');
+  return { relative: segments.join('/'), segments, absolute, physicalSegments };
 }

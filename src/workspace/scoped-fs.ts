@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { lstat, mkdir, open, readdir, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { MissionError } from '../core/index.js';
-import { checkAccess, type FileActor } from './access.js';
+import { checkAccess, type FileAccess, type FileActor } from './access.js';
 import { atomicWrite, syncDirectory } from './atomic-write.js';
 import { DEFAULT_JAIL_LIMITS, isReservedName, resolveInScope, type JailLimits, type ResolvedPath } from './jail.js';
 import { AGENTS_DIR, contentVersion } from './layout.js';
@@ -52,6 +52,12 @@ export class ScopedFileSystem {
     private readonly limits: JailLimits = DEFAULT_JAIL_LIMITS,
   ) {}
 
+  /** Access rules hold for the path as written and for where it physically leads. */
+  private check(actor: FileActor, access: FileAccess, target: ResolvedPath): void {
+    checkAccess(actor, access, target.segments);
+    checkAccess(actor, access, target.physicalSegments);
+  }
+
   private async resolve(input: unknown): Promise<ResolvedPath> {
     try {
       await stat(this.root);
@@ -63,7 +69,7 @@ export class ScopedFileSystem {
 
   async read(input: unknown, actor: FileActor): Promise<FileRead> {
     const target = await this.resolve(input);
-    checkAccess(actor, 'read', target.segments);
+    this.check(actor, 'read', target);
     return this.readResolved(target);
   }
 
@@ -98,7 +104,7 @@ export class ScopedFileSystem {
       throw new MissionError('LIMIT_EXCEEDED', `Content is ${bytes.length} bytes; the limit is ${this.maxFileBytes}`, { limit: this.maxFileBytes });
     }
     const planned = await this.resolve(input);
-    checkAccess(actor, 'write', planned.segments);
+    this.check(actor, 'write', planned);
     try {
       await mkdir(path.dirname(planned.absolute), { recursive: true });
     } catch (err) {
@@ -108,6 +114,7 @@ export class ScopedFileSystem {
     return this.mutex.withLock(planned.absolute, async () => {
       // Re-resolve under the lock: the parents exist now and are checked physically again.
       const target = await this.resolve(input);
+      this.check(actor, 'write', target);
       const existed = await this.fileExists(target);
       if (opts.expected_version !== undefined) this.checkExpected(target.relative, existed ? await this.currentVersion(target) : null, opts);
       await atomicWrite(target.absolute, bytes);
@@ -117,7 +124,7 @@ export class ScopedFileSystem {
 
   async delete(input: unknown, actor: FileActor, opts: WriteOptions = {}): Promise<{ path: string; deleted: 'file' | 'dir' }> {
     const target = await this.resolve(input);
-    checkAccess(actor, 'delete', target.segments);
+    this.check(actor, 'delete', target);
     // Operate on the link itself, not what it points to: resolve the parent, keep the last name.
     const parent = await this.resolve(target.segments.slice(0, -1).join('/'));
     const own = path.join(parent.absolute, target.segments[target.segments.length - 1]!);
@@ -149,7 +156,7 @@ export class ScopedFileSystem {
 
   async list(input: unknown, actor: FileActor): Promise<{ path: string; entries: FileEntry[] }> {
     const target = await this.resolve(input ?? '');
-    checkAccess(actor, 'list', target.segments);
+    this.check(actor, 'list', target);
     let dirents;
     try {
       dirents = await readdir(target.absolute, { withFileTypes: true });
