@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createActor } from 'xstate';
+import { createActor, type Snapshot } from 'xstate';
 import type { By } from '../../src/core/index.js';
 import {
   agentMachine,
@@ -34,7 +34,7 @@ describe('snapshot migration', () => {
     expect(migrated).toEqual(current);
     expect(isRestorable(taskMachine, migrated)).toBe(true);
 
-    const restored = createActor(taskMachine, { snapshot: migrated as never }).start();
+    const restored = createActor(taskMachine, { snapshot: migrated as unknown as Snapshot<unknown> }).start();
     expect(restored.getSnapshot().value).toBe('review');
     restored.send({ type: 'approve', by: HUMAN });
     expect(restored.getSnapshot().value).toBe('done');
