@@ -1,0 +1,84 @@
+import type { Logger } from 'pino';
+import type { Clock, MissionRuntime, ProjectSettings } from '../core/index.js';
+import type { SqliteDatabase } from '../store/index.js';
+
+/**
+ * What the gateway needs from the rest of the program. Structural types, so the full `Config`,
+ * `Store`, `Workspace`, `Bus` and drivers satisfy them without the gateway importing internals.
+ */
+export interface GatewayLimits {
+  rate_limit_per_minute: number;
+  max_ws_clients: number;
+  feed_retention_events: number;
+  /** Largest JSON-RPC request body or WS message, in bytes. */
+  max_message_bytes: number;
+  /** A WS client whose unsent bytes exceed this is closed with 1013 (slow consumer). */
+  max_ws_buffered_bytes?: number;
+}
+
+export interface GatewayConfig {
+  limits: GatewayLimits;
+  projects?: { defaults: ProjectSettings };
+  /** Sessions last this long (ms); default 7 days. */
+  session_ttl_ms?: number;
+  /** Set the cookie's `Secure` flag (behind TLS). */
+  secure_cookies?: boolean;
+}
+
+export interface StorePort {
+  db: SqliteDatabase;
+}
+
+/** Who a workspace operation runs as (SPEC §7): agents are confined, humans are not. */
+export type WorkspaceActor = { kind: 'agent'; soulId: string } | { kind: 'human' };
+
+/** The workspace engineer's `Workspace`, as far as `mission.fs.*` / `mission.doc.*` use it. */
+export interface WorkspacePort {
+  fsRead(projectId: string, path: string, opts: { as: WorkspaceActor }): Promise<{ content: string; version: string }>;
+  fsWrite(
+    projectId: string,
+    path: string,
+    content: string,
+    opts: { as: WorkspaceActor; expectedVersion?: string },
+  ): Promise<{ version: string }>;
+  fsList(projectId: string, path: string, opts: { as: WorkspaceActor }): Promise<unknown>;
+  fsDelete(projectId: string, path: string, opts: { as: WorkspaceActor }): Promise<unknown>;
+  listDocs(projectId: string): Promise<unknown>;
+  readDoc(projectId: string, name: string): Promise<unknown>;
+}
+
+/** A machine definition as the inspector needs it. */
+export interface MachineEntry {
+  id: string;
+  version: number;
+  toJSON(): unknown;
+}
+
+export type MachineCatalog = Partial<Record<'task' | 'agent' | 'project', MachineEntry>>;
+
+export interface HealthReport {
+  ok: boolean;
+  state: string;
+  message?: string;
+}
+
+export interface BusPort {
+  status(): 'connected' | 'reconnecting' | 'closed';
+}
+
+export interface DriverPort {
+  readonly name: string;
+  health(): HealthReport;
+}
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  store: StorePort;
+  runtime: MissionRuntime;
+  workspace?: WorkspacePort;
+  bus?: BusPort;
+  drivers?: Iterable<DriverPort> | Map<string, DriverPort>;
+  machines?: MachineCatalog;
+  logger: Logger;
+  clock?: Clock;
+}

@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import { ERRORS } from '../../core/index.js';
+import { presentedToken, sendUnauthenticated } from '../auth/authenticate.js';
+import type { Caller, CredentialResolver } from '../auth/credentials.js';
+import type { RpcDispatcher } from '../rpc/dispatch.js';
+import { codeErrorResponse } from '../rpc/protocol.js';
+import type { FeedHub } from './hub.js';
+
+export interface WsOptions {
+  dispatcher: RpcDispatcher;
+  resolver: CredentialResolver;
+  hub: FeedHub;
+  maxClients: () => number;
+  maxMessageBytes: () => number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    mcCaller?: Caller;
+    mcToken?: string;
+  }
+}
+
+/**
+ * `/ws`: the same JSON-RPC requests as `/rpc`, plus server notifications (the feed). Authenticated
+ * at the upgrade by cookie, bearer or `?token=`; refused before the upgrade when over the limit.
+ */
+export async function wsPlugin(app: FastifyInstance, opts: WsOptions): Promise<void> {
+  app.get(
+    '/ws',
+    {
+      websocket: true,
+      preValidation: async (req, reply) => {
+        const token = presentedToken(req, true);
+        const caller = opts.resolver.resolve(token);
+        if (!caller || token === undefined) return sendUnauthenticated(reply);
+        if (opts.hub.size >= opts.maxClients()) {
+          return reply.code(ERRORS.LIMIT_EXCEEDED.httpStatus).send(codeErrorResponse(null, 'LIMIT_EXCEEDED', 'too many WebSocket clients', { max_ws_clients: opts.maxClients() }));
+        }
+        req.mcCaller = caller;
+        req.mcToken = token;
+      },
+    },
+    (socket: WebSocket, req) => {
+      const token = req.mcToken!;
+      let requests = 0;
+      const session = opts.hub.open(socket);
+      socket.on('close', () => session.dispose());
+      socket.on('error', () => session.dispose());
+      socket.on('message', (data, isBinary) => {
+        const text = isBinary ? '' : data.toString();
+        if (text.length > opts.maxMessageBytes()) {
+          session.sendText(JSON.stringify(codeErrorResponse(null, 'LIMIT_EXCEEDED', `a message holds at most ${opts.maxMessageBytes()} bytes`)));
+          return;
+        }
+        // Re-checked per message: a revoked token or ended session stops working at once.
+        const caller = opts.resolver.resolve(token);
+        if (!caller) {
+          session.close(1008, 'UNAUTHENTICATED: the credential was revoked or expired');
+          return;
+        }
+        requests += 1;
+        void opts.dispatcher.handleText(text, { caller, requestId: `${req.id}.${requests}`, session }).then((answer) => {
+          if (answer !== null) session.sendText(answer);
+          // A subscribe's replay follows its answer, so the client always sees the answer first.
+          session.startPending();
+        });
+      });
+    },
+  );
+}

@@ -1,0 +1,137 @@
+import cookie from '@fastify/cookie';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { createRequire } from 'node:module';
+import { randomUUID } from 'node:crypto';
+import { systemClock, type ProjectSettings } from '../core/index.js';
+import { QueriesRepo } from '../store/index.js';
+import { Accounts } from './auth/accounts.js';
+import { CredentialResolver } from './auth/credentials.js';
+import { RateLimiter } from './auth/rate-limit.js';
+import { authRoutes } from './auth/routes.js';
+import type { DriverPort, GatewayOptions } from './deps.js';
+import { FeedHub } from './feed/hub.js';
+import { wsPlugin } from './feed/ws.js';
+import { toolManifest } from './manifest/tools.js';
+import { mcpPlugin } from './mcp/http.js';
+import { MethodRegistry } from './methods/index.js';
+import { opsPlugin } from './ops/health.js';
+import { GatewayMetrics } from './ops/metrics.js';
+import { addSecurityHeaders } from './ops/security-headers.js';
+import type { Services } from './registry/method.js';
+import { RpcDispatcher } from './rpc/dispatch.js';
+import { httpRpcPlugin } from './rpc/http.js';
+
+const DEFAULT_PROJECT_SETTINGS: ProjectSettings = {
+  pulse_interval: 60,
+  pulse_timeout: 120,
+  deadman_timeout: 300,
+  max_attempts: 3,
+  require_review: false,
+  driver: 'simulated',
+};
+const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
+const PACKAGE_VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
+
+/** Secrets never reach the log (SPEC §9): headers, passwords, tokens, and `?token=` in URLs. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.token',
+  'password',
+  'token',
+];
+
+function driversOf(drivers: GatewayOptions['drivers']): DriverPort[] {
+  if (!drivers) return [];
+  return drivers instanceof Map ? [...drivers.values()] : [...drivers];
+}
+
+/**
+ * The Fastify gateway (DESIGN "Gateway"): JSON-RPC over HTTP and WebSocket from one method
+ * registry, the live feed, auth, tool manifest, MCP, health and metrics. Not listening yet: the
+ * caller composes it and calls `listen`. Each feature is a plugin; state lives in this instance.
+ */
+export async function createGateway(options: GatewayOptions): Promise<FastifyInstance> {
+  const { config, store, runtime } = options;
+  const clock = options.clock ?? systemClock;
+  const now = (): number => clock.now();
+  const limits = (): GatewayOptions['config']['limits'] => config.limits;
+  const drivers = driversOf(options.drivers);
+
+  const logger = options.logger.child(
+    { component: 'gateway' },
+    {
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: {
+        req: (req: { method?: string; url?: string; id?: string }) => ({ id: req.id, method: req.method, url: req.url?.replace(/([?&]token=)[^&]*/g, '$1[redacted]') }),
+      },
+    },
+  );
+  const app = Fastify({
+    loggerInstance: logger,
+    genReqId: () => randomUUID(),
+    bodyLimit: Math.max(1024, config.limits.max_message_bytes),
+    disableRequestLogging: true,
+    trustProxy: false,
+  }) as unknown as FastifyInstance;
+
+  const queries = new QueriesRepo(store.db);
+  const accounts = new Accounts(store.db, now);
+  const resolver = new CredentialResolver(accounts.tokens, accounts.users, queries, now);
+  const limiter = new RateLimiter(() => limits().rate_limit_per_minute, now);
+  const registry = new MethodRegistry();
+  const hub = new FeedHub(runtime, {
+    queries,
+    retentionEvents: config.limits.feed_retention_events,
+    maxBufferedBytes: config.limits.max_ws_buffered_bytes ?? 8 * 1024 * 1024,
+  });
+  const metrics = new GatewayMetrics({ queries, feedClients: () => hub.size, bus: options.bus, drivers });
+  const services: Services = {
+    runtime,
+    queries,
+    memberships: accounts.memberships,
+    workspace: options.workspace,
+    machines: options.machines ?? {},
+    config,
+    projectDefaults: config.projects?.defaults ?? DEFAULT_PROJECT_SETTINGS,
+  };
+  const dispatcher = new RpcDispatcher(registry, services, limiter, metrics, logger);
+
+  addSecurityHeaders(app);
+  await app.register(cookie);
+  await app.register(websocket, { options: { maxPayload: Math.max(4 * config.limits.max_message_bytes, 64 * 1024) } });
+  await app.register(opsPlugin, { queries, bus: options.bus, drivers, metrics });
+  await app.register(authRoutes, {
+    accounts,
+    resolver,
+    limiter,
+    sessionTtlMs: config.session_ttl_ms ?? SEVEN_DAYS_MS,
+    secureCookies: config.secure_cookies ?? false,
+    now,
+  });
+  await app.register(httpRpcPlugin, { dispatcher, resolver, maxBodyBytes: config.limits.max_message_bytes });
+  await app.register(wsPlugin, {
+    dispatcher,
+    resolver,
+    hub,
+    maxClients: () => limits().max_ws_clients,
+    maxMessageBytes: () => limits().max_message_bytes,
+  });
+  await app.register(mcpPlugin, { registry, dispatcher, resolver, version: PACKAGE_VERSION });
+  const manifest = toolManifest(registry.tools());
+  app.get('/api/tools', async () => ({ tools: manifest }));
+
+  app.addHook('onClose', async () => hub.closeAll(1001, 'server shutting down'));
+  app.decorate('missionFeed', hub);
+  return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The gateway's feed hub (feed clients, graceful close). */
+    missionFeed: FeedHub;
+  }
+}

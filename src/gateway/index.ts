@@ -1,0 +1,12 @@
+export { createGateway, REDACT_PATHS } from './gateway.js';
+export type { GatewayOptions, GatewayConfig, GatewayLimits, WorkspacePort, WorkspaceActor, MachineCatalog, MachineEntry, BusPort, DriverPort } from './deps.js';
+export { METHODS, MethodRegistry } from './methods/index.js';
+export type { MethodDef, CallerRole } from './registry/method.js';
+export { Accounts } from './auth/accounts.js';
+export { hashPassword, verifyPassword } from './auth/passwords.js';
+export { hashToken, newToken } from './auth/tokens.js';
+export { toolManifest, paramsJsonSchema, type ToolFunction } from './manifest/tools.js';
+export { buildMcpServer, type MissionCall } from './mcp/server.js';
+export { FeedHub } from './feed/hub.js';
+export { FeedSession } from './feed/session.js';
+export * from './rpc/protocol.js';
