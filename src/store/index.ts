@@ -17,3 +17,4 @@ export * from './task-events-repo.js';
 export * from './pulses-repo.js';
 export * from './messages-repo.js';
 export * from './repositories.js';
+export * from './backup.js';

@@ -1,0 +1,54 @@
+import { ConfigSource, createLogger, redactConfig } from '../../config/index.js';
+import { CONFIG_HELP, CONFIG_OPTIONS, configInputs, EXIT, type CliCommand } from '../command.js';
+import { startServer } from '../serve.js';
+
+export const serveCommand: CliCommand = {
+  name: 'serve',
+  summary: 'Run the Mission Control server (SIGHUP reloads configuration, SIGTERM stops it)',
+  usage: ['[--config file] [--host h] [--port p] [--data-dir d] [--log-level l] [--nats-url u] [--role r] [--demo] [--set key=value]…'],
+  details: [
+    'Options:',
+    CONFIG_HELP,
+    '  --host <host>         listen address (MC_HOST; default 127.0.0.1)',
+    '  --port <port>         listen port, 0 for any free one (MC_PORT; default 7400)',
+    '  --log-level <level>   fatal|error|warn|info|debug|trace|silent (MC_LOG_LEVEL)',
+    '  --nats-url <url>      NATS server; omit for the in-process bus (MC_NATS_URL)',
+    '  --role <role>         all|gateway|runtime (MC_ROLE; split roles need NATS)',
+    '  --demo                seed a demo project with a simulated squad (MC_DEMO=1)',
+  ].join('\n'),
+  options: {
+    ...CONFIG_OPTIONS,
+    host: { type: 'string' },
+    port: { type: 'string' },
+    'log-level': { type: 'string' },
+    'nats-url': { type: 'string' },
+    role: { type: 'string' },
+    demo: { type: 'boolean' },
+  },
+  async run(ctx) {
+    const source = new ConfigSource(configInputs(ctx));
+    const config = source.current;
+    const logger = createLogger(config);
+    source.subscribe((next) => {
+      logger.level = next.log_level;
+    });
+    const stopWatching = source.watchSignal(logger, 'SIGHUP');
+    logger.debug({ config: redactConfig(config) }, 'configuration loaded');
+    let server;
+    try {
+      server = await startServer(config, { logger, config: source });
+    } catch (err) {
+      stopWatching();
+      throw err;
+    }
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
+    logger.info({ signal }, 'shutting down');
+    stopWatching();
+    await server.close();
+    logger.info('stopped');
+    return EXIT.ok;
+  },
+};
