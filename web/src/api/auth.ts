@@ -1,0 +1,58 @@
+import { RpcError } from './errors.ts';
+
+/** The cookie session (SPEC §9): `/auth/login`, `/auth/logout`, `/auth/me`. */
+export type MemberRole = 'owner' | 'member' | 'viewer';
+
+export interface Session {
+  user: { username: string; is_admin: boolean };
+  memberships: { project_id: string; role: MemberRole }[];
+}
+
+export async function fetchSession(): Promise<Session | null> {
+  const res = await fetch('/auth/me', { credentials: 'same-origin', headers: { accept: 'application/json' } });
+  if (res.status === 401 || res.status === 403) return null;
+  if (!res.ok) throw new RpcError('HTTP_' + res.status, `GET /auth/me → ${res.status}`);
+  return (await res.json()) as Session;
+}
+
+export async function login(username: string, password: string): Promise<void> {
+  const res = await fetch('/auth/login', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (res.ok) return;
+  let message = `HTTP ${res.status}`;
+  let code = res.status === 401 ? 'UNAUTHENTICATED' : 'HTTP_' + res.status;
+  try {
+    const body = (await res.json()) as { error?: { code?: string; message?: string } | string; message?: string };
+    if (typeof body.error === 'object' && body.error) {
+      code = body.error.code ?? code;
+      message = body.error.message ?? message;
+    } else if (typeof body.message === 'string') message = body.message;
+  } catch {
+    // not JSON: keep the status line
+  }
+  throw new RpcError(code, message);
+}
+
+export async function logout(): Promise<void> {
+  await fetch('/auth/logout', { method: 'POST', credentials: 'same-origin' }).catch(() => undefined);
+}
+
+export type Capability = 'read' | 'edit' | 'operate';
+
+/** What a role may do in the UI; the server checks again, this only hides what would be refused. */
+export function can(session: Session, projectId: string, capability: Capability): boolean {
+  if (session.user.is_admin) return true;
+  const role = session.memberships.find((m) => m.project_id === projectId)?.role;
+  if (!role) return false;
+  if (capability === 'read') return true;
+  if (capability === 'edit') return role === 'owner' || role === 'member';
+  return role === 'owner';
+}
+
+export function canCreateProjects(session: Session): boolean {
+  return session.user.is_admin || session.memberships.some((m) => m.role === 'owner');
+}
