@@ -12,6 +12,8 @@ import {
   sys,
 } from '../../src/actors/bus/subjects.js';
 import { assertPublishSubject, assertSubscribePattern, matchTokens } from '../../src/actors/bus/subject-match.js';
+import { commandSubject } from '../../src/actors/bus/command-route.js';
+import type { By, CommandEnvelope, CommandName } from '../../src/core/index.js';
 
 // The subject table of DESIGN "Bus and subjects", written out by hand.
 const SUBJECTS: [string, () => string, string][] = [
@@ -121,5 +123,55 @@ describe('NATS subject matching', () => {
 
   it.each(['a.*', 'a.>', '*', 'a..b', '', 'a b'])('refuses publishing to %j', (subject) => {
     invalidInput(() => assertPublishSubject(subject));
+  });
+});
+
+describe('command routing (the actor whose subject a command travels on)', () => {
+  const human: By = { kind: 'human', userId: 1, username: 'ada', role: 'owner' };
+  const agent: By = { kind: 'agent', instanceId: 'shuri:vanguard', soulId: 'shuri', isLead: false };
+  const env = (name: CommandName, params: Record<string, unknown>, by: By = human): CommandEnvelope =>
+    ({ name, params, by, principal_key: 'user:1' }) as CommandEnvelope;
+
+  // DESIGN step 3: task commands go to the task, instance commands to the agent, the rest to the project.
+  const ROUTES: [CommandName, Record<string, unknown>, By, string][] = [
+    ['task.move', { task_id: 'vanguard-12', new_status: 'done' }, human, 'mc.vanguard.cmd.task.vanguard-12'],
+    ['task.assign', { task_id: 'vanguard-12', assignee_id: 'shuri' }, human, 'mc.vanguard.cmd.task.vanguard-12'],
+    ['task.update', { task_id: 'ops-team-7', title: 't' }, human, 'mc.ops-team.cmd.task.ops-team-7'],
+    ['task.comment', { task_id: 'vanguard-1', text: 'hi' }, agent, 'mc.vanguard.cmd.task.vanguard-1'],
+    ['task.answer_help', { task_id: 'vanguard-1', answer: 'yes' }, human, 'mc.vanguard.cmd.task.vanguard-1'],
+    ['task.create', { project_id: 'vanguard', title: 't' }, human, 'mc.vanguard.cmd.project'],
+    ['project.init', { project_name: 'Vanguard Ops' }, human, 'mc.vanguard-ops.cmd.project'],
+    ['project.init', { project_name: 'Vanguard Ops', project_id: 'vg' }, human, 'mc.vg.cmd.project'],
+    ['project.archive', { project_id: 'vanguard' }, human, 'mc.vanguard.cmd.project'],
+    ['project.delete', { project_id: 'vanguard' }, human, 'mc.vanguard.cmd.project'],
+    ['agent.create', { project_id: 'vanguard', soul_id: 'shuri' }, human, 'mc.vanguard.cmd.agent.shuri'],
+    ['agent.pause', { instance_id: 'shuri:vanguard' }, human, 'mc.vanguard.cmd.agent.shuri'],
+    ['agent.sync', { instance_id: 'shuri:vanguard', status: 'idle' }, agent, 'mc.vanguard.cmd.agent.shuri'],
+    ['agent.pulse_now', { instance_id: 'okoye:vanguard' }, human, 'mc.vanguard.cmd.agent.okoye'],
+    ['control.log_event', { task_id: 'vanguard-3', thought: 't', action: 'a' }, agent, 'mc.vanguard.cmd.task.vanguard-3'],
+    ['control.log_event', { thought: 't', action: 'a' }, agent, 'mc.vanguard.cmd.agent.shuri'],
+    ['control.log_event', { thought: 't', action: 'a', instance_id: 'okoye:wakanda' }, { kind: 'runtime' }, 'mc.wakanda.cmd.agent.okoye'],
+    ['control.request_help', { issue: 'stuck' }, agent, 'mc.vanguard.cmd.agent.shuri'],
+    ['control.distill_memory', { summary: 's' }, agent, 'mc.vanguard.cmd.agent.shuri'],
+    ['control.update_chronicle', { summary: 's' }, agent, 'mc.vanguard.cmd.project'],
+    ['message.send', { to: '@all', text: 'hi' }, agent, 'mc.vanguard.cmd.project'],
+    ['message.send', { project_id: 'wakanda', to: 'shuri', text: 'hi' }, human, 'mc.wakanda.cmd.project'],
+    ['soul.create', { soul_id: 'shuri', name: 'Shuri' }, human, 'mc.sys.cmd.soul'],
+    ['soul.update', { soul_id: 'shuri', name: 'Shuri' }, human, 'mc.sys.cmd.soul'],
+    ['inspect.send', { actor_id: 'vanguard-4', event: { type: 'start' } }, human, 'mc.vanguard.cmd.task.vanguard-4'],
+    ['inspect.send', { actor_id: 'shuri:vanguard', event: { type: 'pause' } }, human, 'mc.vanguard.cmd.agent.shuri'],
+  ];
+
+  it.each(ROUTES)('%s %j by %j → %s', (name, params, by, expected) => {
+    expect(commandSubject(env(name, params, by))).toBe(expected);
+  });
+
+  it('refuses an instance-scoped command that names no instance', () => {
+    invalidInput(() => commandSubject(env('control.distill_memory', { summary: 's' }, human)));
+  });
+
+  it('refuses a task id that would break the subject', () => {
+    invalidInput(() => commandSubject(env('task.move', { task_id: 'a.b-1', new_status: 'done' })));
+    invalidInput(() => commandSubject(env('task.move', { task_id: 'sys-1', new_status: 'done' })));
   });
 });
