@@ -162,7 +162,8 @@ CREATE TABLE actor_snapshots (
   state_value      TEXT NOT NULL,                 -- JSON of snapshot.value, for queries
   passive          INTEGER NOT NULL DEFAULT 0,    -- 1: not resident until needed (done/archived tasks)
   seq              INTEGER NOT NULL,              -- event seq that produced it
-  updated_at       INTEGER NOT NULL
+  updated_at       INTEGER NOT NULL,
+  created_at       INTEGER NOT NULL DEFAULT 0     -- when the actor was created (machines have no clock)
 );
 CREATE INDEX actor_snapshots_resident ON actor_snapshots(passive, project_id);
 

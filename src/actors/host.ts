@@ -1,0 +1,237 @@
+import { createActor, type AnyActor, type AnyMachineSnapshot, type EventObject } from 'xstate';
+import { MissionError, type By, type CommittedEvent } from '../core/index.js';
+import type { ActorKindName, Repositories, SnapshotRow } from '../store/index.js';
+import { byRef, type ActorKindSpec, type ActorMeta, type ActorView } from './kind.js';
+import type { CommitUnit } from './unit.js';
+
+/** One root actor held by the host (DESIGN "Actors": never children of one parent). */
+export interface ResidentActor {
+  readonly id: string;
+  readonly projectId: string;
+  readonly spec: ActorKindSpec;
+  actor: AnyActor;
+  meta: ActorMeta;
+  /** Created by a unit not yet committed: a failed commit removes it instead of reloading it. */
+  uncommitted: boolean;
+}
+
+export interface RestoreReport {
+  restored: number;
+  /** Rows skipped: not migratable or not restorable (left in the database for an operator). */
+  refused: { actor_id: string; reason: string }[];
+}
+
+type MachineEvent = EventObject & { by: By };
+
+// A machine action that throws would be rethrown from a timer (unhandled) without an observer.
+const swallowActorError = { error: () => undefined };
+
+/**
+ * The actor host: resident root actors keyed by id, restore at start, activation of passive
+ * actors on demand, checked event delivery, rollback to the committed snapshot.
+ */
+export class ActorHost {
+  private readonly resident = new Map<string, ResidentActor>();
+  private readonly specs = new Map<ActorKindName, ActorKindSpec>();
+
+  constructor(
+    private readonly repos: Repositories,
+    specs: ActorKindSpec[],
+  ) {
+    for (const s of specs) this.specs.set(s.kind, s);
+  }
+
+  spec(kind: ActorKindName): ActorKindSpec {
+    const s = this.specs.get(kind);
+    if (!s) throw new MissionError('INTERNAL', `no machine registered for actor kind ${kind}`);
+    return s;
+  }
+
+  get size(): number {
+    return this.resident.size;
+  }
+
+  isResident(id: string): boolean {
+    return this.resident.has(id);
+  }
+
+  /** Resident actor ids of one kind (the scheduler walks agents). */
+  residentIds(kind?: ActorKindName): string[] {
+    const ids: string[] = [];
+    for (const [id, entry] of this.resident) if (!kind || entry.spec.kind === kind) ids.push(id);
+    return ids;
+  }
+
+  /** Restores every non-passive actor from `actor_snapshots` (at start). */
+  restore(): RestoreReport {
+    const report: RestoreReport = { restored: 0, refused: [] };
+    for (const row of this.repos.snapshots.resident()) {
+      if (this.resident.has(row.actor_id)) continue;
+      try {
+        this.resident.set(row.actor_id, this.fromRow(row));
+        report.restored++;
+      } catch (err) {
+        report.refused.push({ actor_id: row.actor_id, reason: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    return report;
+  }
+
+  /** The actor with this id: resident, or activated from its committed snapshot; undefined if none. */
+  find(id: string): ResidentActor | undefined {
+    const hit = this.resident.get(id);
+    if (hit) return hit;
+    const row = this.repos.snapshots.get(id);
+    if (!row) return undefined;
+    const entry = this.fromRow(row);
+    this.resident.set(id, entry);
+    return entry;
+  }
+
+  /** Like `find`, but a missing actor is NOT_FOUND. */
+  require(id: string, what: string): ResidentActor {
+    const entry = this.find(id);
+    if (!entry) throw new MissionError('NOT_FOUND', `${what} ${id} does not exist`, { id });
+    return entry;
+  }
+
+  /** Creates a new actor from input; it becomes durable with the unit's commit. */
+  spawn(unit: CommitUnit, kind: ActorKindName, id: string, projectId: string, input: unknown): ResidentActor {
+    if (this.resident.has(id) || this.repos.snapshots.get(id)) {
+      throw new MissionError('CONFLICT', `${kind} ${id} already exists`, { id });
+    }
+    const spec = this.spec(kind);
+    const actor = createActor(spec.machine, { input });
+    actor.subscribe(swallowActorError);
+    actor.start();
+    const entry: ResidentActor = { id, projectId, spec, actor, meta: { created_at: unit.now, updated_at: unit.now }, uncommitted: true };
+    this.resident.set(id, entry);
+    unit.touched.set(id, entry);
+    return entry;
+  }
+
+  snapshot(entry: ResidentActor): AnyMachineSnapshot {
+    return entry.actor.getSnapshot() as AnyMachineSnapshot;
+  }
+
+  view(entry: ResidentActor): ActorView | undefined {
+    return entry.spec.view(this.snapshot(entry), entry.meta);
+  }
+
+  /** Whether the actor accepts the event now (guards included); sends nothing. */
+  can<E extends MachineEvent>(entry: ResidentActor, event: E): boolean {
+    return this.snapshot(entry).can(event);
+  }
+
+  /** Throws ILLEGAL_TRANSITION (state + allowed) unless the actor accepts the event now. */
+  check<E extends MachineEvent>(entry: ResidentActor, event: E, allowed?: () => string[]): void {
+    const snap = this.snapshot(entry);
+    if (snap.can(event)) return;
+    throw new MissionError('ILLEGAL_TRANSITION', `${entry.spec.kind} ${entry.id} refuses '${event.type}' in state ${JSON.stringify(snap.value)}`, {
+      actor_id: entry.id,
+      event: event.type,
+      state: snap.value,
+      allowed: allowed ? allowed() : entry.spec.allowed(snap, event.by),
+    });
+  }
+
+  /**
+   * Delivers an event the caller has checked (a command checks every event it will send before
+   * sending any, so a refusal changes nothing) and records the domain event in the unit.
+   */
+  apply<E extends MachineEvent>(unit: CommitUnit, entry: ResidentActor, event: E, type: string | null, detail?: Record<string, unknown>): AnyMachineSnapshot {
+    this.check(entry, event);
+    entry.actor.send(event);
+    const snap = this.snapshot(entry);
+    if (snap.status === 'error') throw new MissionError('INTERNAL', `${entry.spec.kind} ${entry.id} failed on '${event.type}'`, { error: String(snap.error) });
+    entry.meta.updated_at = unit.now;
+    unit.touched.set(entry.id, entry);
+    // Bookkeeping events (signs of life, counters) change the snapshot without an event row.
+    if (type !== null) this.record(unit, entry, snap, event, type, detail);
+    return snap;
+  }
+
+  /** Records an event about an actor whose state did not change (a creation, a log line). */
+  record(unit: CommitUnit, entry: ResidentActor, snap: AnyMachineSnapshot, event: MachineEvent | { type: string; by: By }, type: string, detail?: Record<string, unknown>): void {
+    const { by, ...plain } = event;
+    unit.touched.set(entry.id, entry);
+    unit.addEvent({
+      project_id: entry.projectId,
+      type,
+      actor_kind: entry.spec.kind,
+      actor_id: entry.id,
+      ts: unit.now,
+      payload: {
+        event: plain,
+        by: byRef(by),
+        state_value: snap.value,
+        view: entry.spec.view(snap, entry.meta),
+        ...(detail ? { detail } : {}),
+      },
+    });
+  }
+
+  /** After a commit: passive actors leave memory; the rest are marked committed. */
+  committed(entries: Iterable<ResidentActor>): void {
+    for (const entry of entries) {
+      entry.uncommitted = false;
+      if (entry.spec.isPassive(this.snapshot(entry)) && this.resident.get(entry.id) === entry) {
+        entry.actor.stop();
+        this.resident.delete(entry.id);
+      }
+    }
+  }
+
+  /**
+   * After a failed commit or an abandoned command: every touched actor goes back to its last
+   * committed snapshot (recreated from the database); actors never committed disappear.
+   */
+  rollback(entries: Iterable<ResidentActor>): void {
+    for (const entry of entries) {
+      if (this.resident.get(entry.id) !== entry) continue;
+      entry.actor.stop();
+      this.resident.delete(entry.id);
+      if (entry.uncommitted) continue;
+      const row = this.repos.snapshots.get(entry.id);
+      if (row && row.passive === 0) this.resident.set(entry.id, this.fromRow(row));
+    }
+  }
+
+  /** Stops every actor (graceful shutdown, after the last commit). */
+  stopAll(): void {
+    for (const entry of this.resident.values()) entry.actor.stop();
+    this.resident.clear();
+  }
+
+  /** Serialises what the commit writes for one actor (once per actor per batch). */
+  persistedRow(entry: ResidentActor, seq: number, lastEvent: CommittedEvent | undefined): SnapshotRow {
+    const snap = this.snapshot(entry);
+    return {
+      actor_id: entry.id,
+      project_id: entry.projectId,
+      kind: entry.spec.kind,
+      machine_id: entry.spec.machineId,
+      machine_version: entry.spec.machineVersion,
+      snapshot: JSON.stringify(entry.actor.getPersistedSnapshot()),
+      state_value: JSON.stringify(lastEvent ? lastEvent.payload.state_value : snap.value),
+      passive: entry.spec.isPassive(snap) ? 1 : 0,
+      seq,
+      updated_at: entry.meta.updated_at,
+      created_at: entry.meta.created_at,
+    };
+  }
+
+  private fromRow(row: SnapshotRow): ResidentActor {
+    const spec = this.spec(row.kind);
+    if (row.machine_id !== spec.machineId) throw new Error(`snapshot of machine '${row.machine_id}', expected '${spec.machineId}'`);
+    if (row.machine_version > spec.machineVersion) throw new Error(`snapshot of machine version ${row.machine_version} is newer than ${spec.machineVersion}`);
+    let persisted: unknown = JSON.parse(row.snapshot);
+    if (row.machine_version < spec.machineVersion) persisted = spec.migrate(persisted, row.machine_version);
+    const actor = createActor(spec.machine, { snapshot: persisted as AnyMachineSnapshot });
+    const snap = actor.getSnapshot() as AnyMachineSnapshot;
+    if (snap.status === 'error' || !spec.isRestorable(snap)) throw new Error(`snapshot of ${row.actor_id} is not restorable (status ${snap.status})`);
+    actor.subscribe(swallowActorError);
+    actor.start();
+    return { id: row.actor_id, projectId: row.project_id, spec, actor, meta: { created_at: row.created_at, updated_at: row.updated_at }, uncommitted: false };
+  }
+}

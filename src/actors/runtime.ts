@@ -1,0 +1,284 @@
+import {
+  MissionError,
+  RUNTIME,
+  isMissionError,
+  systemClock,
+  type By,
+  type Clock,
+  type CommandEnvelope,
+  type CommandName,
+  type CommittedEvent,
+  type MissionRuntime,
+  type ProjectSettings,
+} from '../core/index.js';
+import type { AgentViewExtras, ProjectContext } from '../machines/index.js';
+import { createRepositories, type Repositories, type SqliteDatabase, type StoredAnswer } from '../store/index.js';
+import type { Bus } from './bus/types.js';
+import type { AgentDriver } from './drivers/types.js';
+import type { ProjectFiles } from './files.js';
+import { DEFAULT_GROUP_COMMIT, GroupCommitter, type GroupCommitOptions } from './group-commit.js';
+import { ActorHost, type RestoreReport } from './host.js';
+import { COMMAND_HANDLERS } from './commands/index.js';
+import { PulseScheduler } from './scheduler.js';
+import { agentSpec, projectSpec, taskSpec } from './specs.js';
+import { CommitUnit } from './unit.js';
+
+export interface RuntimeLimits {
+  max_projects: number;
+  max_instances_per_project: number;
+  max_tasks_per_project: number;
+}
+
+export const DEFAULT_PROJECT_SETTINGS: ProjectSettings = {
+  pulse_interval: 60,
+  pulse_timeout: 120,
+  deadman_timeout: 300,
+  max_attempts: 3,
+  require_review: false,
+  driver: 'simulated',
+};
+
+export const DEFAULT_LIMITS: RuntimeLimits = { max_projects: 1_000, max_instances_per_project: 200, max_tasks_per_project: 100_000 };
+
+export interface RuntimeLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+const consoleLogger: RuntimeLogger = {
+  info: () => undefined,
+  warn: (obj, msg) => console.warn(msg ?? '', obj),
+  error: (obj, msg) => console.error(msg ?? '', obj),
+};
+
+export interface RuntimeOptions {
+  db: SqliteDatabase;
+  clock?: Clock;
+  drivers?: Map<string, AgentDriver>;
+  files?: ProjectFiles;
+  bus?: Bus;
+  defaults?: Partial<ProjectSettings>;
+  limits?: Partial<RuntimeLimits>;
+  groupCommit?: Partial<GroupCommitOptions>;
+  logger?: RuntimeLogger;
+  /** Arm pulse and deadman timers (default true; benchmarks and some tests turn it off). */
+  scheduling?: boolean;
+  /** Mints the short-lived credential a pulse carries to the agent (SPEC §9). */
+  pulseCredentials?: (instanceId: string, pulseId: string, expiresAt: number) => { url: string; token: string } | undefined;
+}
+
+/**
+ * The MissionRuntime: commands in, committed events out. Owns the actor host, the group commit
+ * and the scheduler; each command runs synchronously against the actors (checked events only),
+ * then waits for its group commit before it is answered.
+ */
+export class Runtime implements MissionRuntime {
+  readonly repos: Repositories;
+  readonly host: ActorHost;
+  readonly committer: GroupCommitter;
+  readonly clock: Clock;
+  readonly drivers: Map<string, AgentDriver>;
+  readonly files: ProjectFiles;
+  readonly defaults: ProjectSettings;
+  readonly limits: RuntimeLimits;
+  readonly log: RuntimeLogger;
+  readonly scheduler: PulseScheduler;
+  readonly options: RuntimeOptions;
+  private readonly extras = new Map<string, AgentViewExtras>();
+  private readonly inflight = new Map<string, Promise<unknown>>();
+  private stopping = false;
+  private started = false;
+
+  constructor(opts: RuntimeOptions) {
+    this.options = opts;
+    this.repos = createRepositories(opts.db);
+    this.clock = opts.clock ?? systemClock;
+    this.drivers = opts.drivers ?? new Map();
+    this.files = opts.files ?? {};
+    this.defaults = { ...DEFAULT_PROJECT_SETTINGS, ...opts.defaults };
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.log = opts.logger ?? consoleLogger;
+    this.host = new ActorHost(this.repos, [
+      taskSpec((snap) => this.depsDone(snap.context.depends_on)),
+      agentSpec((c) => this.agentExtras(c.id)),
+      projectSpec((id) => this.repos.projects.lastSeq(id) ?? 0),
+    ]);
+    this.committer = new GroupCommitter(this.repos, this.host, { ...DEFAULT_GROUP_COMMIT, ...opts.groupCommit }, (err) =>
+      this.log.error({ err }, 'commit listener failed'),
+    );
+    this.scheduler = new PulseScheduler(this);
+    if (opts.bus) {
+      const bus = opts.bus;
+      this.committer.onCommitted((events) => publishEvents(bus, events));
+    }
+  }
+
+  /** Restores resident actors and arms their deadlines; call once before `execute`. */
+  start(): RestoreReport {
+    if (this.started) throw new MissionError('INTERNAL', 'runtime already started');
+    this.started = true;
+    const report = this.host.restore();
+    for (const r of report.refused) this.log.warn(r, 'actor snapshot not restored');
+    if (this.options.scheduling !== false) this.scheduler.start();
+    return report;
+  }
+
+  onCommitted(listener: (events: CommittedEvent[]) => void): () => void {
+    return this.committer.onCommitted(listener);
+  }
+
+  async execute<N extends CommandName>(command: CommandEnvelope<N>): Promise<unknown> {
+    if (this.stopping) throw new MissionError('SHUTTING_DOWN');
+    const key = command.idempotency_key;
+    if (!key) return this.run(command, null);
+    const stored = this.repos.idempotency.get(command.principal_key, key);
+    if (stored) return replay(stored.answer);
+    const slot = `${command.principal_key}\u0000${key}`;
+    const running = this.inflight.get(slot);
+    if (running) return running;
+    const promise = this.run(command, key);
+    this.inflight.set(slot, promise);
+    try {
+      return await promise;
+    } finally {
+      this.inflight.delete(slot);
+    }
+  }
+
+  /** Runs a runtime-originated unit of work (pulses, deadman) through the same commit path. */
+  async runInternal<T>(fn: (unit: CommitUnit) => T): Promise<T> {
+    const unit = new CommitUnit(this.clock.now());
+    let result: T;
+    try {
+      result = fn(unit);
+    } catch (err) {
+      if (unit.touched.size > 0) this.committer.abandon(unit, err);
+      throw err;
+    }
+    if (unit.events.length === 0 && unit.touched.size === 0 && unit.before.length === 0 && unit.after.length === 0) return result;
+    await this.committer.enqueue(unit);
+    this.runAfterCommit(unit);
+    return result;
+  }
+
+  private async run(command: CommandEnvelope, key: string | null): Promise<unknown> {
+    const handler = COMMAND_HANDLERS[command.name];
+    if (!handler) throw new MissionError('INVALID_INPUT', `unknown command ${command.name}`);
+    const unit = new CommitUnit(this.clock.now());
+    if (key) unit.idempotency = { principalKey: command.principal_key, key, command: command.name };
+    try {
+      unit.result = await handler(this, unit, command.params as never, command.by);
+    } catch (err) {
+      if (unit.touched.size > 0) this.committer.abandon(unit, err);
+      if (key && isMissionError(err) && err.severity === 'permanent' && err.code !== 'INTERNAL') {
+        // The first answer of a keyed call is kept, also when it is an error.
+        const errorUnit = new CommitUnit(unit.now);
+        errorUnit.idempotency = unit.idempotency;
+        errorUnit.answer = { ok: false, error: { code: err.code, message: err.message, data: err.data } };
+        await this.committer.enqueue(errorUnit).catch(() => undefined);
+      }
+      throw err;
+    }
+    if (key) unit.answer = { ok: true, result: unit.result ?? null };
+    await this.committer.enqueue(unit);
+    this.runAfterCommit(unit);
+    return unit.result;
+  }
+
+  private runAfterCommit(unit: CommitUnit): void {
+    for (const effect of unit.afterCommit) {
+      Promise.resolve()
+        .then(effect)
+        .catch((err: unknown) => this.log.error({ err: String(err) }, 'after-commit effect failed'));
+    }
+  }
+
+  /** Graceful stop: refuse new commands, write the last batch, stop timers and actors. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.scheduler.stop();
+    await Promise.allSettled([...this.inflight.values()]);
+    this.committer.flush();
+    await this.scheduler.drain();
+    this.committer.flush();
+    this.host.stopAll();
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  // ---- helpers shared by the command handlers ----
+
+  /** The project's settings as its actor holds them (defaults merged at creation). */
+  settings(projectId: string): ProjectSettings {
+    const entry = this.host.find(projectId);
+    if (!entry) throw new MissionError('NOT_FOUND', `project ${projectId} does not exist`, { project_id: projectId });
+    return (this.host.snapshot(entry).context as ProjectContext).settings;
+  }
+
+  agentExtras(instanceId: string): AgentViewExtras {
+    const hit = this.extras.get(instanceId);
+    if (hit) return hit;
+    const row = this.repos.agents.get(instanceId);
+    const soulId = instanceId.slice(0, instanceId.indexOf(':'));
+    const soul = this.repos.souls.get(soulId);
+    const extras: AgentViewExtras = {
+      name: soul?.name ?? soulId,
+      role: soul?.role ?? 'agent',
+      pulse_slot: row?.pulse_slot ?? 0,
+      driver: row?.driver ?? this.defaults.driver,
+    };
+    this.extras.set(instanceId, extras);
+    return extras;
+  }
+
+  setAgentExtras(instanceId: string, extras: AgentViewExtras): void {
+    this.extras.set(instanceId, extras);
+  }
+
+  /** Refreshes the soul facts shown in agent views after a soul update. */
+  soulChanged(soulId: string, name: string, role: string): void {
+    for (const [id, e] of this.extras) if (id.startsWith(`${soulId}:`)) this.extras.set(id, { ...e, name, role });
+  }
+
+  /** Whether every dependency is done, from the store (SPEC §3: start is refused otherwise). */
+  depsDone(dependsOn: readonly string[]): boolean {
+    for (const id of dependsOn) if (this.repos.tasks.status(id) !== 'done') return false;
+    return true;
+  }
+
+  driverFor(projectId: string, soulId: string): { name: string; driver: AgentDriver | undefined } {
+    const soulDriver = this.repos.souls.settings(soulId).driver;
+    const name = typeof soulDriver === 'string' ? soulDriver : this.settings(projectId).driver;
+    return { name, driver: this.drivers.get(name) };
+  }
+
+  get runtimeBy(): By {
+    return RUNTIME;
+  }
+}
+
+function replay(answer: StoredAnswer): unknown {
+  if (answer.ok) return answer.result;
+  throw new MissionError(answer.error.code as never, answer.error.message, answer.error.data ?? {});
+}
+
+function publishEvents(bus: Bus, events: CommittedEvent[]): void {
+  const byProject = new Map<string, CommittedEvent[]>();
+  for (const e of events) {
+    const list = byProject.get(e.project_id);
+    if (list) list.push(e);
+    else byProject.set(e.project_id, [e]);
+  }
+  for (const [projectId, list] of byProject) {
+    const last = list[list.length - 1]!;
+    bus.publish(`mc.${projectId}.evt`, JSON.stringify(list), { seq: String(last.seq) });
+  }
+}
+
+export function createRuntime(opts: RuntimeOptions): Runtime {
+  return new Runtime(opts);
+}

@@ -1,0 +1,38 @@
+import type { CommittedEvent, EventPayload } from '../core/index.js';
+import type { Repositories, StoredAnswer } from '../store/index.js';
+import type { ResidentActor } from './host.js';
+
+export interface PendingEvent {
+  project_id: string;
+  type: string;
+  actor_kind: CommittedEvent['actor_kind'];
+  actor_id: string;
+  ts: number;
+  payload: EventPayload;
+}
+
+/**
+ * Everything one command changes, applied in memory and waiting for the group commit: its
+ * events, the actors it touched, extra rows, and the idempotency answer. `before` writes run
+ * ahead of the unit's events (rows the events need, e.g. a new project); `after` writes get the
+ * seqs assigned to the unit's events.
+ */
+export class CommitUnit {
+  readonly events: PendingEvent[] = [];
+  readonly touched = new Map<string, ResidentActor>();
+  readonly before: ((repos: Repositories) => void)[] = [];
+  readonly after: ((repos: Repositories, seqs: readonly number[]) => void)[] = [];
+  /** Runs once the unit is committed (file effects, driver calls); errors are logged, not thrown. */
+  readonly afterCommit: (() => void | Promise<void>)[] = [];
+  idempotency: { principalKey: string; key: string; command: string } | null = null;
+  answer: StoredAnswer | null = null;
+  result: unknown = undefined;
+  /** Filled by the commit: the events with their project seqs. */
+  committed: CommittedEvent[] = [];
+
+  constructor(readonly now: number) {}
+
+  addEvent(e: PendingEvent): number {
+    return this.events.push(e) - 1;
+  }
+}

@@ -1,0 +1,57 @@
+import type { CommittedEvent, EventPayload } from '../core/index.js';
+import type { SqliteDatabase } from './db.js';
+
+interface EventRow {
+  project_id: string;
+  seq: number;
+  ts: number;
+  type: string;
+  actor_kind: CommittedEvent['actor_kind'];
+  actor_id: string;
+  payload: string;
+  idempotency_key: string | null;
+}
+
+function toEvent(row: EventRow): CommittedEvent {
+  return { ...row, payload: JSON.parse(row.payload) as EventPayload };
+}
+
+/** The per-project event log (DESIGN "Store"): the feed's source and the inspector's history. */
+export class EventsRepo {
+  private readonly insertStmt;
+  private readonly sinceStmt;
+  private readonly actorStmt;
+  private readonly countStmt;
+
+  constructor(db: SqliteDatabase) {
+    this.insertStmt = db.prepare<[string, number, number, string, string, string, string, string | null]>(
+      `INSERT INTO events (project_id, seq, ts, type, actor_kind, actor_id, payload, idempotency_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.sinceStmt = db.prepare<[string, number, number], EventRow>(
+      'SELECT * FROM events WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    );
+    this.actorStmt = db.prepare<[string, number, number], EventRow>(
+      'SELECT * FROM events WHERE actor_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
+    );
+    this.countStmt = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM events WHERE project_id = ?');
+  }
+
+  /** Appends one event whose payload is already serialised (serialised once, in the commit). */
+  append(e: Omit<CommittedEvent, 'payload'>, payloadJson: string): void {
+    this.insertStmt.run(e.project_id, e.seq, e.ts, e.type, e.actor_kind, e.actor_id, payloadJson, e.idempotency_key);
+  }
+
+  since(projectId: string, sinceSeq: number, limit = 10_000): CommittedEvent[] {
+    return this.sinceStmt.all(projectId, sinceSeq, limit).map(toEvent);
+  }
+
+  /** An actor's events, newest first, with seq < beforeSeq (the inspector pages backwards). */
+  forActor(actorId: string, beforeSeq = Number.MAX_SAFE_INTEGER, limit = 200): CommittedEvent[] {
+    return this.actorStmt.all(actorId, beforeSeq, limit).map(toEvent);
+  }
+
+  count(projectId: string): number {
+    return this.countStmt.get(projectId)?.n ?? 0;
+  }
+}

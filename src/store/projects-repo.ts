@@ -1,0 +1,82 @@
+import type { SqliteDatabase } from './db.js';
+
+export interface ProjectRow {
+  id: string;
+  name: string;
+  settings: string;
+  task_counter: number;
+  last_seq: number;
+  archived_at: number | null;
+  deleted_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Project rows; ids are never reused, so a deleted project's row stays (`deleted_at`). */
+export class ProjectsRepo {
+  private readonly insertStmt;
+  private readonly getStmt;
+  private readonly listStmt;
+  private readonly lastSeqStmt;
+  private readonly setLastSeqStmt;
+  private readonly counterStmt;
+  private readonly archiveStmt;
+  private readonly deleteStmt;
+  private readonly countStmt;
+
+  constructor(db: SqliteDatabase) {
+    this.insertStmt = db.prepare<[string, string, string, number, number]>(
+      'INSERT INTO projects (id, name, settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.getStmt = db.prepare<[string], ProjectRow>('SELECT * FROM projects WHERE id = ?');
+    this.listStmt = db.prepare<[], ProjectRow>('SELECT * FROM projects WHERE deleted_at IS NULL ORDER BY id');
+    this.lastSeqStmt = db.prepare<[string], { last_seq: number }>('SELECT last_seq FROM projects WHERE id = ?');
+    this.setLastSeqStmt = db.prepare<[number, string]>('UPDATE projects SET last_seq = ? WHERE id = ?');
+    this.counterStmt = db.prepare<[number, number, string]>(
+      'UPDATE projects SET task_counter = max(task_counter, ?), updated_at = ? WHERE id = ?',
+    );
+    this.archiveStmt = db.prepare<[number | null, number, string]>(
+      'UPDATE projects SET archived_at = CASE WHEN ?1 IS NULL THEN NULL ELSE coalesce(archived_at, ?1) END, updated_at = ?2 WHERE id = ?3',
+    );
+    this.deleteStmt = db.prepare<[number, number, string]>('UPDATE projects SET deleted_at = coalesce(deleted_at, ?1), updated_at = ?2 WHERE id = ?3');
+    this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM projects WHERE deleted_at IS NULL');
+  }
+
+  insert(p: { id: string; name: string; settings: object; at: number }): void {
+    this.insertStmt.run(p.id, p.name, JSON.stringify(p.settings), p.at, p.at);
+  }
+
+  get(id: string): ProjectRow | undefined {
+    return this.getStmt.get(id);
+  }
+
+  list(): ProjectRow[] {
+    return this.listStmt.all();
+  }
+
+  lastSeq(id: string): number | undefined {
+    return this.lastSeqStmt.get(id)?.last_seq;
+  }
+
+  setLastSeq(id: string, seq: number): void {
+    this.setLastSeqStmt.run(seq, id);
+  }
+
+  /** Records the counter the project actor assigned (never goes back: ids are never reused). */
+  setTaskCounter(id: string, n: number, at: number): void {
+    this.counterStmt.run(n, at, id);
+  }
+
+  setArchived(id: string, at: number | null, now: number): void {
+    this.archiveStmt.run(at, now, id);
+  }
+
+  setDeleted(id: string, at: number): void {
+    this.deleteStmt.run(at, at, id);
+  }
+
+  /** Projects that count against `max_projects` (deleted ones do not). */
+  countLive(): number {
+    return this.countStmt.get()?.n ?? 0;
+  }
+}

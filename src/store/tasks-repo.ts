@@ -1,0 +1,121 @@
+import { statusCode, statusName, type TaskStatusName, type TaskView } from '../core/index.js';
+import type { SqliteDatabase } from './db.js';
+
+interface TaskRow {
+  id: string;
+  project_id: string;
+  n: number;
+  title: string;
+  description: string;
+  status: number;
+  priority: number;
+  assignee_id: string | null;
+  depends_on: string;
+  version: number;
+  blocked_reason: string | null;
+  blocked_from: number | null;
+  attempts: number;
+  created_at: number;
+  updated_at: number;
+}
+
+function toView(r: TaskRow): TaskView {
+  return {
+    id: r.id,
+    project_id: r.project_id,
+    title: r.title,
+    description: r.description,
+    status: statusName(r.status),
+    status_code: r.status,
+    priority: r.priority,
+    assignee_id: r.assignee_id,
+    depends_on: JSON.parse(r.depends_on) as string[],
+    version: r.version,
+    blocked_reason: r.blocked_reason,
+    blocked_from: r.blocked_from === null ? null : statusName(r.blocked_from),
+    attempts: r.attempts,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+  };
+}
+
+/** The `tasks` projection: written from the task actor's read model in each group commit. */
+export class TasksRepo {
+  private readonly upsertStmt;
+  private readonly getStmt;
+  private readonly statusStmt;
+  private readonly countStmt;
+  private readonly heldStmt;
+  private readonly byAssigneeStmt;
+
+  constructor(db: SqliteDatabase) {
+    this.upsertStmt = db.prepare(
+      `INSERT INTO tasks (id, project_id, n, title, description, status, priority, assignee_id, depends_on, version,
+         blocked_reason, blocked_from, attempts, created_by, created_at, updated_at, started_at, completed_at)
+       VALUES (@id, @project_id, @n, @title, @description, @status, @priority, @assignee_id, @depends_on, @version,
+         @blocked_reason, @blocked_from, @attempts, @created_by, @created_at, @updated_at,
+         CASE WHEN @status = 1 THEN @updated_at END, CASE WHEN @status = 2 THEN @updated_at END)
+       ON CONFLICT(id) DO UPDATE SET title = excluded.title, description = excluded.description, status = excluded.status,
+         priority = excluded.priority, assignee_id = excluded.assignee_id, depends_on = excluded.depends_on,
+         version = excluded.version, blocked_reason = excluded.blocked_reason, blocked_from = excluded.blocked_from,
+         attempts = excluded.attempts, updated_at = excluded.updated_at,
+         started_at = CASE WHEN excluded.status = 1 AND started_at IS NULL THEN excluded.updated_at ELSE started_at END,
+         completed_at = CASE WHEN excluded.status = 2 THEN excluded.updated_at WHEN excluded.status = 0 THEN NULL ELSE completed_at END`,
+    );
+    this.getStmt = db.prepare<[string], TaskRow>('SELECT * FROM tasks WHERE id = ?');
+    this.statusStmt = db.prepare<[string], { status: number }>('SELECT status FROM tasks WHERE id = ?');
+    this.countStmt = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM tasks WHERE project_id = ?');
+    this.heldStmt = db.prepare<[string, string], { id: string }>(
+      'SELECT id FROM tasks WHERE project_id = ? AND assignee_id = ? AND status = 1 ORDER BY n',
+    );
+    this.byAssigneeStmt = db.prepare<[string, string], { id: string }>(
+      'SELECT id FROM tasks WHERE project_id = ? AND assignee_id = ? AND status IN (0, 1, 3, 5) ORDER BY n',
+    );
+  }
+
+  upsert(view: TaskView, createdBy: string | null = null): void {
+    const n = Number(view.id.slice(view.id.lastIndexOf('-') + 1));
+    this.upsertStmt.run({
+      id: view.id,
+      project_id: view.project_id,
+      n,
+      title: view.title,
+      description: view.description,
+      status: view.status_code,
+      priority: view.priority,
+      assignee_id: view.assignee_id,
+      depends_on: JSON.stringify(view.depends_on),
+      version: view.version,
+      blocked_reason: view.blocked_reason,
+      blocked_from: view.blocked_from === null ? null : statusCode(view.blocked_from),
+      attempts: view.attempts,
+      created_by: createdBy,
+      created_at: view.created_at,
+      updated_at: view.updated_at,
+    });
+  }
+
+  get(id: string): TaskView | undefined {
+    const row = this.getStmt.get(id);
+    return row ? toView(row) : undefined;
+  }
+
+  status(id: string): TaskStatusName | undefined {
+    const row = this.statusStmt.get(id);
+    return row ? statusName(row.status) : undefined;
+  }
+
+  count(projectId: string): number {
+    return this.countStmt.get(projectId)?.n ?? 0;
+  }
+
+  /** In-progress tasks held by a soul in a project (the deadman's and destroy's subject). */
+  inProgressOf(projectId: string, soulId: string): string[] {
+    return this.heldStmt.all(projectId, soulId).map((r) => r.id);
+  }
+
+  /** Open (not done/archived) tasks assigned to a soul in a project. */
+  openOf(projectId: string, soulId: string): string[] {
+    return this.byAssigneeStmt.all(projectId, soulId).map((r) => r.id);
+  }
+}
