@@ -82,6 +82,9 @@ export interface DriverFactoryContext {
   /** Told when a command-driven agent process starts and ends, so the runtime can record its pgid. */
   onSpawn?: (info: SpawnInfo) => void;
   onExit?: (info: SpawnInfo & { code: number | null; signal: string | null }) => void;
+  /** Calls a mission method as an instance, through the gateway path (the simulated squad). */
+  callMethod?: (name: string, params: Record<string, unknown>, context: { instanceId: string }) => Promise<unknown>;
 }
 
-export type DriverFactory = (ctx: DriverFactoryContext) => AgentDriver;
+/** Builds a driver from its configuration; null when the driver is not configured (then it is not offered). */
+export type DriverFactory = (ctx: DriverFactoryContext) => AgentDriver | null;
