@@ -35,10 +35,10 @@ export class ProjectsRepo {
     this.counterStmt = db.prepare<[number, number, string]>(
       'UPDATE projects SET task_counter = max(task_counter, ?), updated_at = ? WHERE id = ?',
     );
-    this.archiveStmt = db.prepare<[number | null, number, string]>(
-      'UPDATE projects SET archived_at = CASE WHEN ?1 IS NULL THEN NULL ELSE coalesce(archived_at, ?1) END, updated_at = ?2 WHERE id = ?3',
+    this.archiveStmt = db.prepare<[number | null, number | null, number, string]>(
+      'UPDATE projects SET archived_at = CASE WHEN ? IS NULL THEN NULL ELSE coalesce(archived_at, ?) END, updated_at = ? WHERE id = ?',
     );
-    this.deleteStmt = db.prepare<[number, number, string]>('UPDATE projects SET deleted_at = coalesce(deleted_at, ?1), updated_at = ?2 WHERE id = ?3');
+    this.deleteStmt = db.prepare<[number, number, string]>('UPDATE projects SET deleted_at = coalesce(deleted_at, ?), updated_at = ? WHERE id = ?');
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM projects WHERE deleted_at IS NULL');
   }
 
@@ -68,7 +68,7 @@ export class ProjectsRepo {
   }
 
   setArchived(id: string, at: number | null, now: number): void {
-    this.archiveStmt.run(at, now, id);
+    this.archiveStmt.run(at, at, now, id);
   }
 
   setDeleted(id: string, at: number): void {
