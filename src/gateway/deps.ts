@@ -35,14 +35,9 @@ export type WorkspaceActor = { kind: 'agent'; soulId: string } | { kind: 'human'
 /** The workspace engineer's `Workspace`, as far as `mission.fs.*` / `mission.doc.*` use it. */
 export interface WorkspacePort {
   fsRead(projectId: string, path: string, opts: { as: WorkspaceActor }): Promise<{ content: string; version: string }>;
-  fsWrite(
-    projectId: string,
-    path: string,
-    content: string,
-    opts: { as: WorkspaceActor; expectedVersion?: string },
-  ): Promise<{ version: string }>;
+  fsWrite(projectId: string, path: string, opts: { as: WorkspaceActor; content: string; expected_version?: string | null }): Promise<{ version: string }>;
   fsList(projectId: string, path: string, opts: { as: WorkspaceActor }): Promise<unknown>;
-  fsDelete(projectId: string, path: string, opts: { as: WorkspaceActor }): Promise<unknown>;
+  fsDelete(projectId: string, path: string, opts: { as: WorkspaceActor; expected_version?: string | null }): Promise<unknown>;
   listDocs(projectId: string): Promise<unknown>;
   readDoc(projectId: string, name: string): Promise<unknown>;
 }

@@ -1,8 +1,8 @@
 import cookie from '@fastify/cookie';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
+import { packageVersion } from '../config/index.js';
 import { systemClock, type ProjectSettings } from '../core/index.js';
 import { QueriesRepo } from '../store/index.js';
 import { Accounts } from './auth/accounts.js';
@@ -18,6 +18,7 @@ import { MethodRegistry } from './methods/index.js';
 import { opsPlugin } from './ops/health.js';
 import { GatewayMetrics } from './ops/metrics.js';
 import { addSecurityHeaders } from './ops/security-headers.js';
+import { defaultMachines } from './registry/machines.js';
 import type { Services } from './registry/method.js';
 import { RpcDispatcher } from './rpc/dispatch.js';
 import { httpRpcPlugin } from './rpc/http.js';
@@ -31,7 +32,6 @@ const DEFAULT_PROJECT_SETTINGS: ProjectSettings = {
   driver: 'simulated',
 };
 const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
-const PACKAGE_VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
 
 /** Secrets never reach the log (SPEC §9): headers, passwords, tokens, and `?token=` in URLs. */
 export const REDACT_PATHS = [
@@ -74,7 +74,6 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     loggerInstance: logger,
     genReqId: () => randomUUID(),
     bodyLimit: Math.max(1024, config.limits.max_message_bytes),
-    disableRequestLogging: true,
     trustProxy: false,
   }) as unknown as FastifyInstance;
 
@@ -94,7 +93,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     queries,
     memberships: accounts.memberships,
     workspace: options.workspace,
-    machines: options.machines ?? {},
+    machines: options.machines ?? defaultMachines(),
     config,
     projectDefaults: config.projects?.defaults ?? DEFAULT_PROJECT_SETTINGS,
   };
@@ -120,7 +119,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     maxClients: () => limits().max_ws_clients,
     maxMessageBytes: () => limits().max_message_bytes,
   });
-  await app.register(mcpPlugin, { registry, dispatcher, resolver, version: PACKAGE_VERSION });
+  await app.register(mcpPlugin, { registry, dispatcher, resolver, version: packageVersion() });
   const manifest = toolManifest(registry.tools());
   app.get('/api/tools', async () => ({ tools: manifest }));
 

@@ -10,3 +10,4 @@ export { buildMcpServer, type MissionCall } from './mcp/server.js';
 export { FeedHub } from './feed/hub.js';
 export { FeedSession } from './feed/session.js';
 export * from './rpc/protocol.js';
+export { renderMethodsDoc } from './manifest/methods-doc.js';

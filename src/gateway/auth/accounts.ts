@@ -82,6 +82,17 @@ export class Accounts {
     return { token, id };
   }
 
+  /**
+   * The short-lived credential a pulse carries to the agent program (SPEC §9); plug into the
+   * runtime's `pulseCredentials` option with the server's URL.
+   */
+  mintPulseToken(instanceId: string, pulseId: string, expiresAt: number): string {
+    parseInstanceId(instanceId);
+    const token = newToken();
+    this.tokens.insert({ token_hash: hashToken(token), kind: 'pulse', instance_id: instanceId, pulse_id: pulseId, expires_at: expiresAt, label: 'pulse' }, this.now());
+    return token;
+  }
+
   revokeToken(token: string): boolean {
     return this.tokens.revokeByHash(hashToken(token), this.now());
   }

@@ -47,9 +47,10 @@ export const fsMethods: MethodDef[] = [
     project: own,
     handler: async (p, ctx) => {
       const s = scope(ctx);
-      const r = await s.workspace.fsWrite(s.projectId, p.path, p.content, {
+      const r = await s.workspace.fsWrite(s.projectId, p.path, {
         as: s.as,
-        ...(p.expected_version !== undefined ? { expectedVersion: p.expected_version } : {}),
+        content: p.content,
+        ...(p.expected_version !== undefined ? { expected_version: p.expected_version } : {}),
       });
       return { version: r.version };
     },
@@ -73,7 +74,7 @@ export const fsMethods: MethodDef[] = [
     name: 'mission.fs.delete',
     aliases: [],
     description: 'Delete a file in your project scope.',
-    params: z.object({ path, idempotency_key: idempotencyKeyParam, ...acting }),
+    params: z.object({ path, expected_version: z.string().max(128).optional(), idempotency_key: idempotencyKeyParam, ...acting }),
     result: z.unknown(),
     roles: ['agent'],
     sideEffect: true,
@@ -81,7 +82,7 @@ export const fsMethods: MethodDef[] = [
     project: own,
     handler: async (p, ctx) => {
       const s = scope(ctx);
-      return s.workspace.fsDelete(s.projectId, p.path, { as: s.as });
+      return s.workspace.fsDelete(s.projectId, p.path, { as: s.as, ...(p.expected_version !== undefined ? { expected_version: p.expected_version } : {}) });
     },
   }),
 ];

@@ -1,0 +1,132 @@
+/**
+ * A real gateway for integration tests: a temp data dir, the real store (migrated), the real
+ * runtime and workspace, and the gateway listening on 127.0.0.1:0. Stopped by `close()`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { createRuntime, type Runtime } from '../../src/actors/runtime.js';
+import type { ProjectRole } from '../../src/core/index.js';
+import { Accounts, createGateway, type GatewayConfig } from '../../src/gateway/index.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { Workspace } from '../../src/workspace/index.js';
+
+export interface Harness {
+  url: string;
+  wsUrl: string;
+  app: FastifyInstance;
+  store: Store;
+  runtime: Runtime;
+  accounts: Accounts;
+  dataDir: string;
+  adminToken: string;
+  /** A user with `role` in `projectId` (created on first use) and a bearer token for them. */
+  userToken(username: string, grants?: Record<string, ProjectRole>, admin?: boolean): Promise<string>;
+  agentToken(instanceId: string): string;
+  driverToken(name: string): string;
+  rpc(token: string | undefined, method: string, params?: unknown, extraHeaders?: Record<string, string>): Promise<RpcAnswer>;
+  raw(token: string | undefined, body: string, extraHeaders?: Record<string, string>): Promise<{ status: number; text: string; json: unknown }>;
+  close(): Promise<void>;
+}
+
+export interface RpcAnswer {
+  status: number;
+  result?: unknown;
+  error?: { code: number; message: string; data?: Record<string, unknown> };
+}
+
+export const TEST_LIMITS = {
+  rate_limit_per_minute: 1_000_000,
+  max_ws_clients: 500,
+  feed_retention_events: 100_000,
+  max_message_bytes: 256 * 1024,
+};
+
+export async function startHarness(config: Partial<GatewayConfig> & { limits?: Partial<GatewayConfig['limits']> } = {}): Promise<Harness> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mc-gw-'));
+  const store = await openStore({ dataDir });
+  const workspace = new Workspace({ dataDir, lockTimeoutMs: 2000 });
+  // The project folders the fs/doc methods read; the lead's app wires the full file effects.
+  const runtime = createRuntime({
+    db: store.db,
+    scheduling: false,
+    files: {
+      projectCreated: async (projectId, name) => void (await workspace.initProject(projectId, { name })),
+      instanceCreated: async (projectId, soulId) => void (await workspace.initAgent(projectId, soulId)),
+      distillMemory: async (projectId, soulId, summary, archiveWorkingNotes) => void (await workspace.distillMemory(projectId, soulId, { summary, archiveWorkingNotes })),
+      appendChronicle: async (projectId, entry) => void (await workspace.appendChronicle(projectId, entry as never)),
+    },
+  });
+  runtime.start();
+  const logger = pino({ level: process.env.MC_TEST_LOG ?? 'silent' });
+  const app = await createGateway({
+    config: { ...config, limits: { ...TEST_LIMITS, ...config.limits } },
+    store,
+    runtime,
+    workspace,
+    logger,
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('no address');
+  const url = `http://127.0.0.1:${address.port}`;
+  const accounts = new Accounts(store.db);
+  await accounts.addUser('root', 'root-password', true);
+  const adminToken = accounts.createToken({ user: 'root' }).token;
+
+  const raw: Harness['raw'] = async (token, body, extraHeaders = {}) => {
+    const res = await fetch(`${url}/rpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...extraHeaders },
+      body,
+    });
+    const text = await res.text();
+    let json: unknown = undefined;
+    try {
+      json = text.length > 0 ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, text, json };
+  };
+
+  let nextId = 1;
+  const h: Harness = {
+    url,
+    wsUrl: url.replace('http', 'ws') + '/ws',
+    app,
+    store,
+    runtime,
+    accounts,
+    dataDir,
+    adminToken,
+    async userToken(username, grants = {}, admin = false) {
+      if (!accounts.users.byUsername(username)) await accounts.addUser(username, `${username}-password`, admin);
+      for (const [project, role] of Object.entries(grants)) accounts.grant(username, project, role);
+      return accounts.createToken({ user: username }).token;
+    },
+    agentToken: (instanceId) => accounts.createToken({ instance: instanceId }).token,
+    driverToken: (name) => accounts.createToken({ driver: name }).token,
+    raw,
+    async rpc(token, method, params, extraHeaders) {
+      const r = await raw(token, JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, ...(params === undefined ? {} : { params }) }), extraHeaders);
+      const body = (r.json ?? {}) as { result?: unknown; error?: RpcAnswer['error'] };
+      return { status: r.status, ...('result' in body ? { result: body.result } : {}), ...(body.error ? { error: body.error } : {}) };
+    },
+    async close() {
+      await app.close();
+      await runtime.stop();
+      store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return h;
+}
+
+/** Unwraps a successful answer or fails the test with the error. */
+export function ok<T = Record<string, unknown>>(a: RpcAnswer): T {
+  if (a.error) throw new Error(`expected success, got ${JSON.stringify(a.error)}`);
+  return a.result as T;
+}
