@@ -159,7 +159,8 @@ export function loadConfig(inputs: ConfigInputs = {}): Config {
   const fromEnv: [string, string][] = [];
   for (const [key, info] of Object.entries(SETTINGS)) {
     const raw = env[info.env];
-    if (raw !== undefined) fromEnv.push([key, raw]);
+    // An empty variable is unset, except where empty means "none" (nullable settings).
+    if (raw !== undefined && (raw !== '' || LEAVES.get(key)?.nullable)) fromEnv.push([key, raw]);
   }
   layer(fromEnv, (key) => `env ${SETTINGS[key]!.env}`);
   layer(Object.entries(inputs.flags ?? {}), (key) => `flag --${SETTINGS[key]?.flag ?? `set ${key}`}`);

@@ -16,7 +16,8 @@ export function spawnTs(entry: string, args: string[], env: NodeJS.ProcessEnv = 
 /** Collects a child's output; `waitFor` resolves when a line matching `re` appears on stdout or stderr. */
 export class ChildOutput {
   text = '';
-  private waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
+  private exited: string | null = null;
+  private waiters: { re: RegExp; resolve: (line: string) => void; reject: (err: Error) => void }[] = [];
 
   constructor(readonly child: ChildProcess) {
     const feed = (chunk: Buffer): void => {
@@ -31,11 +32,16 @@ export class ChildOutput {
     };
     child.stdout?.on('data', feed);
     child.stderr?.on('data', feed);
+    child.on('exit', (code, signal) => {
+      this.exited = `exited with ${code ?? signal}`;
+      for (const w of this.waiters.splice(0)) w.reject(new Error(`process ${this.exited} before printing ${w.re}:\n${this.text}`));
+    });
   }
 
   waitFor(re: RegExp, timeoutMs = 30_000): Promise<string> {
     const found = this.text.split('\n').find((l) => re.test(l));
     if (found !== undefined) return Promise.resolve(found);
+    if (this.exited) return Promise.reject(new Error(`process ${this.exited} before printing ${re}:\n${this.text}`));
     return new Promise((resolvePromise, reject) => {
       const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re} in:\n${this.text}`)), timeoutMs);
       this.waiters.push({
@@ -43,6 +49,10 @@ export class ChildOutput {
         resolve: (line) => {
           clearTimeout(timer);
           resolvePromise(line);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
         },
       });
     });

@@ -93,6 +93,10 @@ describe('precedence: flags > env > file > defaults', () => {
     expect(c.admin).toEqual({ username: 'alice', password: 'correct horse' });
     expect(c.limits.max_projects).toBe(5);
   });
+  it('an empty variable is unset, or null where a setting may be null', () => {
+    const c = loadConfig({ env: { MC_DEMO: '', MC_PORT: '', MC_NATS_URL: '' } });
+    expect([c.demo, c.port, c.nats.url]).toEqual([false, 7400, null]);
+  });
   it('--set style flags reach any setting by path', () => {
     expect(loadConfig({ env: {}, flags: { 'limits.max_ws_clients': '7', demo: true } })).toMatchObject({ limits: { max_ws_clients: 7 }, demo: true });
   });

@@ -31,6 +31,7 @@ export const serveCommand: CliCommand = {
     const logger = createLogger(config);
     source.subscribe((next) => {
       logger.level = next.log_level;
+      logger.debug({ config: redactConfig(next) }, 'configuration in effect');
     });
     const stopWatching = source.watchSignal(logger, 'SIGHUP');
     logger.debug({ config: redactConfig(config) }, 'configuration loaded');
