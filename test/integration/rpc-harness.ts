@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { createRuntime, type Runtime } from '../../src/actors/runtime.js';
+import { createRuntime, type Runtime } from '../../src/actors/index.js';
 import type { ProjectRole } from '../../src/core/index.js';
 import { Accounts, createGateway, type GatewayConfig } from '../../src/gateway/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -44,17 +44,27 @@ export const TEST_LIMITS = {
   max_message_bytes: 256 * 1024,
 };
 
-export async function startHarness(config: Partial<GatewayConfig> & { limits?: Partial<GatewayConfig['limits']> } = {}): Promise<Harness> {
+export async function startHarness(config: Omit<Partial<GatewayConfig>, 'limits'> & { limits?: Partial<GatewayConfig['limits']> } = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mc-gw-'));
   const store = await openStore({ dataDir });
   const workspace = new Workspace({ dataDir, lockTimeoutMs: 2000 });
   // The project folders the fs/doc methods read; the lead's app wires the full file effects.
+  // Effects may run in any order after a commit; the project folder is made once, first.
+  const projectFolders = new Map<string, Promise<unknown>>();
+  const ensureFolder = (projectId: string, name: string): Promise<unknown> => {
+    let init = projectFolders.get(projectId);
+    if (!init) projectFolders.set(projectId, (init = workspace.initProject(projectId, { name })));
+    return init;
+  };
   const runtime = createRuntime({
     db: store.db,
     scheduling: false,
     files: {
-      projectCreated: async (projectId, name) => void (await workspace.initProject(projectId, { name })),
-      instanceCreated: async (projectId, soulId) => void (await workspace.initAgent(projectId, soulId)),
+      projectCreated: async (projectId, name) => void (await ensureFolder(projectId, name)),
+      instanceCreated: async (projectId, soulId) => {
+        await ensureFolder(projectId, projectId);
+        await workspace.initAgent(projectId, soulId);
+      },
       distillMemory: async (projectId, soulId, summary, archiveWorkingNotes) => void (await workspace.distillMemory(projectId, soulId, { summary, archiveWorkingNotes })),
       appendChronicle: async (projectId, entry) => void (await workspace.appendChronicle(projectId, entry as never)),
     },
