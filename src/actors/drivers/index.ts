@@ -3,3 +3,4 @@ export { withResilience, failedOutcome, DEFAULT_DRIVER_BREAKER, type ResilienceO
 export { CommandDriver, commandDriverConfig, groupAlive, type CommandDriverConfig, type CommandDriverHooks } from './command.js';
 export { OpenClawDriver, openClawDriverConfig, sessionKeyFor, instanceFromSessionKey, type OpenClawDriverConfig } from './openclaw/index.js';
 export { default as builtinDrivers } from './builtin.js';
+export { PulseCredentialIssuer, type PulseCredentialStore } from './pulse-credentials.js';
