@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MissionError } from '../../src/core/index.js';
 import { MemoryBroker } from '../../src/actors/bus/memory.js';
+import { connect as natsConnect } from '@nats-io/transport-node';
 import { createNatsBus, type NatsBus } from '../../src/actors/bus/nats.js';
 import { cmdProject, cmdTask, events, inbox, projectWildcard, snapshot } from '../../src/actors/bus/subjects.js';
 import type { Bus, BusMessage, BusStatus } from '../../src/actors/bus/types.js';
@@ -451,5 +452,20 @@ describe('NATS bus: outages, reconnects and the request circuit', () => {
     } finally {
       await late.stop();
     }
+  });
+});
+
+describe('nats-server test support', () => {
+  it('starts a JetStream-enabled server with its own store and stops it by pid', async () => {
+    const js = await startNatsServer({ jetstream: true });
+    const pid = js.pid;
+    try {
+      const nc = await natsConnect({ servers: js.url });
+      expect(nc.info?.jetstream).toBe(true);
+      await nc.close();
+    } finally {
+      await js.stop();
+    }
+    expect(() => process.kill(pid, 0)).toThrow();
   });
 });

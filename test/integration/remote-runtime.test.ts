@@ -273,8 +273,12 @@ describe.each([natsTransport(), memoryTransport()])('runtime over the bus: $name
   it('shares the commands between two runtime processes in the queue group, each executed once', async () => {
     const secondBus = await transport.connect();
     const second = new RecordingRuntime();
-    const secondService = serveRuntimeOverBus(second, secondBus);
+    // This one leaves event publishing to the runtime itself (as one created with the bus does).
+    const secondService = serveRuntimeOverBus(second, secondBus, { publishEvents: false });
     await secondBus.flush();
+    const published: number[] = [];
+    const watch = busB.subscribe('mc.zeta.evt', (m) => published.push(...m.json<CommittedEvent[]>().map((e) => e.seq)));
+    await busB.flush();
     const before = runtime.received.length;
     const N = 40;
     await Promise.all(Array.from({ length: N }, (_, i) => gatewayA.execute(move('zeta-1', `q${i}`))));
@@ -283,6 +287,10 @@ describe.each([natsTransport(), memoryTransport()])('runtime over the bus: $name
     expect([...byFirst, ...bySecond].sort()).toEqual(Array.from({ length: N }, (_, i) => `q${i}`).sort());
     expect(byFirst.length).toBeGreaterThan(0);
     expect(bySecond.length).toBeGreaterThan(0);
+    await waitUntil("the first runtime's events are published", () => published.length >= byFirst.length);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(published).toEqual(Array.from({ length: byFirst.length }, (_, i) => i + 1));
+    watch.unsubscribe();
     secondService.stop();
     await secondBus.close();
   });

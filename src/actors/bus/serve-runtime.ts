@@ -26,6 +26,11 @@ import type { Bus, BusMessage } from './types.js';
 export interface ServeRuntimeOptions {
   /** Queue group of the runtime processes (default 'mc-runtime'). */
   queue?: string;
+  /**
+   * Publish committed batches on `mc.<project>.evt` (default true). Turn off when the runtime
+   * was created with this bus and already publishes them, so each batch goes out once.
+   */
+  publishEvents?: boolean;
   /** Reports what cannot be answered or published (the caller logs it). */
   onError?: (err: unknown, context: { subject: string; phase: 'reply' | 'publish' | 'execute' }) => void;
 }
@@ -82,9 +87,12 @@ export function serveRuntimeOverBus(runtime: MissionRuntime, bus: Bus, opts: Ser
     }
   }
 
-  const stopListening = runtime.onCommitted((committed) => {
-    for (const [projectId, batch] of byProject(committed)) publishBatch(projectId, batch);
-  });
+  const stopListening =
+    opts.publishEvents === false
+      ? () => undefined
+      : runtime.onCommitted((committed) => {
+          for (const [projectId, batch] of byProject(committed)) publishBatch(projectId, batch);
+        });
 
   function publishBatch(projectId: string, batch: CommittedEvent[]): void {
     let subject = `(events of ${projectId})`;
