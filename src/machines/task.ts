@@ -90,8 +90,11 @@ export const taskMachine = setup({
     /** Deadman expiry that uses up the last attempt: the task blocks instead of retrying. */
     runtimeAtLastAttempt: ({ context, event }) => isRuntime(event.by) && context.attempts + 1 >= context.max_attempts,
     byRuntime: ({ event }) => isRuntime(event.by),
-    /** SPEC §5 `task.assign` callers: member+ or an agent of the project. */
-    mayAssign: ({ context, event }) => isHumanWriter(event.by) || isAgentOf(event.by, context.project_id),
+    /**
+     * SPEC §5 `task.assign` callers: member+ or an agent of the project; also the runtime, which
+     * releases a destroyed instance's tasks (SPEC §4 destroyed: tasks released).
+     */
+    mayAssign: ({ context, event }) => isHumanWriter(event.by) || isAgentOf(event.by, context.project_id) || isRuntime(event.by),
     mayUpdate: ({ context, event }) => isHumanWriter(event.by) || isAgentOf(event.by, context.project_id),
   },
   actions: {

@@ -216,9 +216,9 @@ describe('task guards', () => {
     });
   }
 
-  it('assigns in backlog, in_progress and blocked (member+ or an agent), nowhere else', () => {
+  it('assigns in backlog, in_progress and blocked (member+, an agent, or the runtime releasing a destroyed agent’s work)', () => {
     const legalStates: TaskStatusName[] = ['backlog', 'in_progress', 'blocked'];
-    const legalWho: Who[] = ['assignee', 'other', 'lead', 'member'];
+    const legalWho: Who[] = ['assignee', 'other', 'lead', 'member', 'runtime'];
     for (const state of STATUSES) {
       for (const who of WHO) {
         const actor = taskIn(state);
