@@ -41,7 +41,7 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
     onError: (err) => logger.error({ err }, 'scheduled backup failed'),
   });
   const unsubscribe = ctx.config.subscribe((next) => scheduler.update(next.backups));
-  const app = Fastify({ loggerInstance: logger, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: logger });
   app.get('/healthz', async () => ({ status: 'ok', version: packageVersion() }));
   try {
     await app.listen({ host: config.host, port: config.port });
