@@ -18,3 +18,5 @@ export * from './pulses-repo.js';
 export * from './messages-repo.js';
 export * from './repositories.js';
 export * from './backup.js';
+export * from './notifications-repo.js';
+export * from './subscriptions-repo.js';

@@ -1,54 +1,68 @@
 import type { SqliteDatabase } from './db.js';
+import { NotificationsRepo, type NotificationRow } from './notifications-repo.js';
 
-export interface NotificationRow {
+export type { NotificationRow } from './notifications-repo.js';
+
+export interface MessageRow {
   id: number;
   project_id: string;
-  recipient: string;
-  kind: string;
-  message_id: number | null;
   task_id: string | null;
-  body: string;
+  author_kind: 'user' | 'agent' | 'system';
+  author_id: string;
+  to_id: string | null;
+  text: string;
+  mentions: string[];
   created_at: number;
-  delivered_at: number | null;
+}
+
+type StoredMessage = Omit<MessageRow, 'mentions'> & { mentions: string };
+
+function fromStored(row: StoredMessage): MessageRow {
+  return { ...row, mentions: JSON.parse(row.mentions) as string[] };
 }
 
 /** Messages between agents and humans, and the per-instance notifications they produce. */
 export class MessagesRepo {
   private readonly insertStmt;
-  private readonly notifyStmt;
-  private readonly pendingStmt;
-  private readonly deliveredStmt;
+  private readonly getStmt;
+  private readonly threadStmt;
+  /** Notification rows live in NotificationsRepo; these methods are kept for the runtime. */
+  private readonly notifications: NotificationsRepo;
 
   constructor(db: SqliteDatabase) {
     this.insertStmt = db.prepare<[string, string | null, string, string, string | null, string, string, number]>(
       `INSERT INTO messages (project_id, task_id, author_kind, author_id, to_id, text, mentions, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.notifyStmt = db.prepare<[string, string, string, number | null, string | null, string, number]>(
-      `INSERT INTO notifications (project_id, recipient, kind, message_id, task_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.pendingStmt = db.prepare<[string], NotificationRow>(
-      'SELECT * FROM notifications WHERE recipient = ? AND delivered_at IS NULL ORDER BY id',
-    );
-    this.deliveredStmt = db.prepare<[number, string, number]>(
-      'UPDATE notifications SET delivered_at = ? WHERE recipient = ? AND delivered_at IS NULL AND id <= ?',
-    );
+    this.getStmt = db.prepare<[number], StoredMessage>('SELECT * FROM messages WHERE id = ?');
+    this.threadStmt = db.prepare<[string, number], StoredMessage>('SELECT * FROM (SELECT * FROM messages WHERE task_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id');
+    this.notifications = new NotificationsRepo(db);
   }
 
   insert(m: { projectId: string; taskId: string | null; authorKind: 'user' | 'agent' | 'system'; authorId: string; to: string | null; text: string; mentions: string[]; at: number }): number {
     return Number(this.insertStmt.run(m.projectId, m.taskId, m.authorKind, m.authorId, m.to, m.text, JSON.stringify(m.mentions), m.at).lastInsertRowid);
   }
 
+  get(id: number): MessageRow | undefined {
+    const row = this.getStmt.get(id);
+    return row ? fromStored(row) : undefined;
+  }
+
+  /** The latest `limit` messages of a task thread, oldest first. */
+  thread(taskId: string, limit = 200): MessageRow[] {
+    return this.threadStmt.all(taskId, limit).map(fromStored);
+  }
+
   notify(n: { projectId: string; recipient: string; kind: string; messageId: number | null; taskId: string | null; body: string; at: number }): number {
-    return Number(this.notifyStmt.run(n.projectId, n.recipient, n.kind, n.messageId, n.taskId, n.body, n.at).lastInsertRowid);
+    return this.notifications.insert(n);
   }
 
   pending(recipient: string): NotificationRow[] {
-    return this.pendingStmt.all(recipient);
+    return this.notifications.pending(recipient);
   }
 
   /** Marks notifications up to `upToId` delivered (they went out in a pulse prompt). */
   markDelivered(recipient: string, upToId: number, at: number): void {
-    this.deliveredStmt.run(at, recipient, upToId);
+    this.notifications.markDeliveredUpTo(recipient, upToId, at);
   }
 }

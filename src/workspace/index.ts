@@ -10,3 +10,7 @@ export { renderChronicleEntry, renderDailyEntry, type ChronicleEntry, type Daily
 export { isDocName, type DocInfo } from './docs.js';
 export type { AgentMemory, DistillResult } from './memory.js';
 export { contentVersion, dailyFileName } from './layout.js';
+export { parseMentions, messageRecipients, commentFanout, assignmentSubscription, ALL, type Recipient, type ThreadFanout, type SubscriptionReason } from './mentions.js';
+export { buildPulsePrompt, truncateWithMarker, PULSE_HEADER, PULSE_INSTRUCTION, DEFAULT_PULSE_PROMPT_BYTES, type PulseState, type PulseNote, type PulseTaskEvent, type PulsePromptOptions } from './pulse-prompt.js';
+export { loadPulseState, learnedExcerpt, splitNotifications, type LoadedPulseState } from './pulse-state.js';
+export { createProjectFiles, type WorkspaceProjectFiles, type RuntimePulseState } from './project-files.js';

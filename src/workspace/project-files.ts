@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { AgentView, TaskEventView, TaskView } from '../core/index.js';
+import { KANBAN_FILE } from './layout.js';
+import { parseMentions } from './mentions.js';
+import { buildPulsePrompt, type PulsePromptOptions } from './pulse-prompt.js';
+import { learnedExcerpt, splitNotifications, taskEventNotes } from './pulse-state.js';
+import type { Workspace } from './workspace.js';
+
+/**
+ * The workspace as the runtime's after-commit file effects (`ProjectFiles` in
+ * src/actors/files.ts, matched structurally so this folder does not depend on the runtime).
+ */
+export interface RuntimePulseState {
+  pulse_id: string;
+  project_id: string;
+  instance: AgentView;
+  task: TaskView | null;
+  recent_task_events: TaskEventView[];
+  notifications: { id: number; kind: string; body: string; task_id: string | null }[];
+}
+
+export interface WorkspaceProjectFiles {
+  projectCreated(projectId: string, name: string): Promise<void>;
+  soulWritten(soulId: string, soulMd: string): Promise<void>;
+  instanceCreated(projectId: string, soulId: string, soulMd: string): Promise<void>;
+  instanceDestroyed(projectId: string, soulId: string): Promise<void>;
+  writeKanban(projectId: string, tasks: TaskView[]): Promise<void>;
+  appendChronicle(projectId: string, entry: { summary: string; technical_debt?: string; author: string; at: number }): Promise<void>;
+  appendDaily(projectId: string, entry: { instance_id: string; pulse_id: string; outcome: string; at: number }): Promise<void>;
+  distillMemory(projectId: string, soulId: string, summary: string, archiveWorkingNotes: boolean): Promise<void>;
+  buildPulsePrompt(state: RuntimePulseState): Promise<string>;
+  parseMentions(text: string): string[];
+}
+
+const KANBAN_TITLE = /^# Kanban: (.*) \(([a-z0-9-]+)\)$/m;
+
+export function createProjectFiles(workspace: Workspace, opts: PulsePromptOptions = {}): WorkspaceProjectFiles {
+  const names = new Map<string, string>();
+
+  /** The project's display name: remembered from creation, else read back from KANBAN.md. */
+  async function projectName(projectId: string): Promise<string> {
+    const known = names.get(projectId);
+    if (known) return known;
+    const md = await readFile(path.join(workspace.projectDir(projectId), KANBAN_FILE), 'utf8').catch(() => '');
+    const m = KANBAN_TITLE.exec(md);
+    const name = m && m[2] === projectId ? m[1]! : projectId;
+    names.set(projectId, name);
+    return name;
+  }
+
+  return {
+    async projectCreated(projectId, name) {
+      names.set(projectId, name);
+      await workspace.initProject(projectId, { name });
+    },
+    async soulWritten(soulId, soulMd) {
+      await workspace.writeSoul(soulId, soulMd);
+    },
+    async instanceCreated(projectId, soulId, soulMd) {
+      if (soulMd !== '') await workspace.writeSoul(soulId, soulMd);
+      await workspace.initAgent(projectId, soulId);
+    },
+    async instanceDestroyed(projectId, soulId) {
+      await workspace.archiveAgent(projectId, soulId);
+    },
+    async writeKanban(projectId, tasks) {
+      await workspace.writeKanban({ id: projectId, name: await projectName(projectId) }, tasks);
+    },
+    async appendChronicle(projectId, entry) {
+      await workspace.appendChronicle(projectId, entry);
+    },
+    async appendDaily(projectId, entry) {
+      await workspace.appendDaily(projectId, entry.at, { author: entry.instance_id, text: `pulse ${entry.pulse_id}: ${entry.outcome}` });
+    },
+    async distillMemory(projectId, soulId, summary, archiveWorkingNotes) {
+      await workspace.distillMemory(projectId, soulId, { summary, archiveWorkingNotes });
+    },
+    async buildPulsePrompt(s) {
+      const memory = await workspace.readMemory(s.project_id, s.instance.soul_id);
+      const { messages, notifications } = splitNotifications(s.notifications);
+      return buildPulsePrompt(
+        {
+          project_id: s.project_id,
+          scoped_path: workspace.projectDir(s.project_id) + '/',
+          task: s.task ? { id: s.task.id, title: s.task.title } : null,
+          learned_excerpt: learnedExcerpt(memory.learned),
+          team_notes: { task_events: taskEventNotes(s.recent_task_events), messages },
+          notifications,
+          pulse_id: s.pulse_id,
+          memory: { soul_md: memory.soul_md, context: memory.context, working: memory.working },
+        },
+        opts,
+      );
+    },
+    parseMentions(text) {
+      // The runtime resolves names against the project's instances; here every slug counts.
+      return parseMentions(text, null);
+    },
+  };
+}
