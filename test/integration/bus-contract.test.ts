@@ -257,6 +257,19 @@ describe.each([memoryHarness(), natsHarness()])('bus contract: $name', (harness)
     expect(onB).toEqual(['still-works']);
   });
 
+  it('rejects a request still waiting for its reply when its connection closes', async () => {
+    const [client, server] = [await connect(), await connect()];
+    server.subscribe('svc.never', () => undefined);
+    await server.flush();
+    const pending = client.request('svc.never', 'x', { timeoutMs: 10_000 });
+    await settle(50);
+    const started = Date.now();
+    await client.close();
+    const err = await rejection(pending);
+    expect(err.code).toBe('BUS_UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
   it("isolates projects: a subscriber to mc.a.> receives nothing of project b's subjects", async () => {
     const [pub, watcherA, watcherB] = [await connect(), await connect(), await connect()];
     const ofA: string[] = [];
@@ -358,7 +371,7 @@ describe('NATS bus: outages, reconnects and the request circuit', () => {
   });
 
   it('reports reconnecting when the server is killed, reconnects after its restart and traffic resumes', async () => {
-    const [pub, sub] = [await natsBus(), await natsBus()];
+    const [pub, sub] = [await natsBus({ breaker: { failureThreshold: 1, cooldownMs: 60_000 } }), await natsBus()];
     const statuses: BusStatus[] = [];
     sub.onStatus((s) => statuses.push(s));
     const got: string[] = [];
@@ -375,6 +388,7 @@ describe('NATS bus: outages, reconnects and the request circuit', () => {
     const down = await rejection(pub.request('life.svc', 'x', { timeoutMs: 5_000 }));
     expect(down.code).toBe('BUS_UNAVAILABLE');
     expect(Date.now() - started).toBeLessThan(1_000);
+    expect(pub.breaker().state).toBe('open');
 
     await server.restart();
     expect(server.pid).not.toBe(oldPid);
@@ -384,6 +398,8 @@ describe('NATS bus: outages, reconnects and the request circuit', () => {
     await waitUntil('traffic resumes on the old subscription', () => got.length === 2);
     expect(got).toEqual(['before', 'after']);
     expect(statuses).toEqual(['reconnecting', 'connected']);
+    // A fresh connection starts with a closed circuit rather than waiting out the cool-down.
+    expect(pub.breaker().state).toBe('closed');
   });
 
   it('opens the circuit after consecutive failures, probes after the cool-down and closes on success', async () => {

@@ -268,6 +268,8 @@ export class NatsBus implements Bus {
 
   private setStatus(next: BusStatus): void {
     if (this.current === next || this.current === 'closed') return;
+    // Failures counted while disconnected say nothing about the fresh connection.
+    if (next === 'connected') this.circuit.recordSuccess();
     this.current = next;
     for (const listener of this.listeners) listener(next);
   }
