@@ -8,5 +8,5 @@ export { hashSlot, staggerSlot, nextPulseAt, followingPulseAt } from './stagger.
 export { defaultMentions, minimalPulsePrompt, type ProjectFiles, type PulsePromptState } from './files.js';
 export type { ActorKindSpec, ActorMeta, ActorView } from './kind.js';
 export * from './drivers/index.js';
-export { loadPlugins, createDrivers, pluginMethods, definePlugin, validatePlugin, type MissionPlugin, type PluginMethod } from './plugins.js';
+export { loadPlugins, createDrivers, startDrivers, pluginMethods, definePlugin, validatePlugin, type MissionPlugin, type PluginMethod } from './plugins.js';
 export { retry, sleep, isTransient, backoffDelay, DEFAULT_RETRY, type RetryPolicy, type RetryOptions } from './retry.js';

@@ -131,3 +131,18 @@ export function createDrivers(
 export function pluginMethods(plugins: readonly MissionPlugin[]): PluginMethod[] {
   return plugins.flatMap((p) => [...(p.methods ?? [])]);
 }
+
+/**
+ * Everything the server needs from configuration in one call: the plugins (built-in first),
+ * every configured driver behind resilience, and the plugin methods for the gateway's registry.
+ * `settings.drivers[name]` is handed to the factory of driver `name` as `ctx.config`.
+ */
+export async function startDrivers(
+  settings: { drivers: Record<string, unknown>; plugins: readonly string[] },
+  hooks: Omit<DriverFactoryContext, 'config'> = {},
+  options: { baseDir?: string; resilience?: ResilienceOptions } = {},
+): Promise<{ plugins: MissionPlugin[]; drivers: Map<string, ResilientDriver>; methods: PluginMethod[] }> {
+  const plugins = await loadPlugins(settings.plugins, options.baseDir === undefined ? {} : { baseDir: options.baseDir });
+  const drivers = createDrivers(plugins, (name) => ({ ...hooks, config: settings.drivers[name] }), options.resilience);
+  return { plugins, drivers, methods: pluginMethods(plugins) };
+}

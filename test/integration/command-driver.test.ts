@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CommandDriver } from '../../src/actors/drivers/command.js';
+import { spawn } from 'node:child_process';
+import { CommandDriver, terminateGroup } from '../../src/actors/drivers/command.js';
 import type { InstanceRef, PulseRequest, SpawnInfo } from '../../src/actors/drivers/types.js';
 
 const instance: InstanceRef = { id: 'shuri:vanguard', soulId: 'shuri', projectId: 'vanguard', soulVersion: 1 };
@@ -171,5 +172,16 @@ describe('command driver (real processes)', () => {
     expect(outcome).toMatchObject({ status: 'failed', error: { code: 'CONFIG_INVALID' } });
     expect(driver.health()).toMatchObject({ ok: false });
     expect(driver.health().message).toContain('ENOENT');
+  });
+
+  it('terminateGroup ends a group left by an earlier run (by its stored pgid)', async () => {
+    const orphan = spawn('/bin/sh', ['-c', 'sleep 300 & sleep 300'], { detached: true, stdio: 'ignore' });
+    orphan.unref();
+    const pgid = orphan.pid!;
+    started.push({ instanceId: 'orphan', pulseId: 'old', pid: pgid, pgid });
+    await waitFor(() => liveMembers(pgid).length >= 2);
+    await expect(terminateGroup(pgid, 1_000)).resolves.toBe(true);
+    await waitFor(() => liveMembers(pgid).length === 0, 3_000);
+    await expect(terminateGroup(pgid, 1_000)).resolves.toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDrivers, loadPlugins, pluginMethods } from '../../src/actors/plugins.js';
+import { createDrivers, loadPlugins, pluginMethods, startDrivers } from '../../src/actors/plugins.js';
 
 let dir: string;
 beforeAll(() => {
@@ -66,5 +66,17 @@ describe('plugins', () => {
   it('a driver factory that throws stops start-up with the driver named', async () => {
     const plugins = await loadPlugins([]);
     expect(() => createDrivers(plugins, (name) => ({ config: name === 'openclaw' ? { url: 'http://not-ws', token: 't' } : {} }))).toThrow(/openclaw/);
+  });
+
+  it('startDrivers hands each driver its own configuration section', async () => {
+    const { drivers, methods } = await startDrivers(
+      { drivers: { command: { program: null, args: [] }, echo: { prefix: '#' } }, plugins: ['./echo-plugin.mjs'] },
+      {},
+      { baseDir: dir },
+    );
+    expect([...drivers.keys()]).toEqual(['echo']);
+    const outcome = await drivers.get('echo')!.deliverPulse(instance, 'hi', { pulseId: 'p9', timeoutMs: 1_000, signal: new AbortController().signal });
+    expect(outcome).toEqual({ status: 'ok', output: '#shuri:vanguard:p9:hi' });
+    expect(methods).toHaveLength(1);
   });
 });

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { MissionError } from '../../core/index.js';
 import type { AgentDriver, DriverHealth, InstanceRef, PulseOutcome, PulseRequest, SpawnInfo } from './types.js';
@@ -217,14 +218,50 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Ends a process group left by an earlier server run (its pgid is stored with the instance):
+ * SIGTERM, then SIGKILL after `graceMs` if anyone is still there. Resolves whether it was alive.
+ */
+export async function terminateGroup(pgid: number, graceMs = 5_000): Promise<boolean> {
+  if (!Number.isInteger(pgid) || pgid <= 1 || !groupAlive(pgid)) return false;
+  signalGroup(pgid, 'SIGTERM');
+  const until = Date.now() + graceMs;
+  while (groupAlive(pgid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  if (groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
+  return true;
+}
+
 /** Signal 0 probes for any process left in the group without touching it. */
 export function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  // Signal 0 also reaches zombies (exited, not yet reaped by a parent); on Linux look closer.
+  return process.platform !== 'linux' || liveMembers(pgid) > 0;
+}
+
+/** Members of the group that are not zombies, from /proc/<pid>/stat (state and pgrp fields). */
+function liveMembers(pgid: number): number {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return 1; // no /proc: trust signal 0
+  }
+  let alive = 0;
+  for (const entry of entries) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') alive++;
+    } catch {
+      // the process went away while we looked
+    }
+  }
+  return alive;
 }
 
 function waitForClose(child: ChildProcess, maxMs: number): Promise<void> {
