@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import WebSocket from 'ws';
 import type { FastifyInstance } from 'fastify';
 import { createRuntime, type Runtime } from '../../src/actors/index.js';
 import type { ProjectRole } from '../../src/core/index.js';
@@ -139,4 +140,91 @@ export async function startHarness(config: Omit<Partial<GatewayConfig>, 'limits'
 export function ok<T = Record<string, unknown>>(a: RpcAnswer): T {
   if (a.error) throw new Error(`expected success, got ${JSON.stringify(a.error)}`);
   return a.result as T;
+}
+
+
+/** A WebSocket JSON-RPC client for tests: requests by id, notifications collected in order. */
+export class WsClient {
+  readonly notifications: { method: string; params: Record<string, unknown> }[] = [];
+  private readonly pending = new Map<number, (answer: RpcAnswer) => void>();
+  private nextId = 1;
+  private listeners: (() => void)[] = [];
+  closed: { code: number; reason: string } | undefined;
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => {
+      const msg = JSON.parse(String(data)) as { id?: number; method?: string; params?: Record<string, unknown>; result?: unknown; error?: RpcAnswer['error'] };
+      if (msg.method) {
+        this.notifications.push({ method: msg.method, params: msg.params ?? {} });
+        for (const l of this.listeners) l();
+      } else if (typeof msg.id === 'number') {
+        this.pending.get(msg.id)?.({ status: 200, ...('result' in msg ? { result: msg.result } : {}), ...(msg.error ? { error: msg.error } : {}) });
+        this.pending.delete(msg.id);
+      }
+    });
+    socket.on('close', (code, reason) => {
+      this.closed = { code, reason: String(reason) };
+      for (const l of this.listeners) l();
+    });
+  }
+
+  static open(wsUrl: string, token: string | undefined, via: 'bearer' | 'query' = 'bearer'): Promise<WsClient> {
+    return new Promise((resolve, reject) => {
+      const url = via === 'query' && token ? `${wsUrl}?token=${encodeURIComponent(token)}` : wsUrl;
+      const socket = new WebSocket(url, { headers: via === 'bearer' && token ? { authorization: `Bearer ${token}` } : {} });
+      socket.once('open', () => resolve(new WsClient(socket)));
+      socket.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
+      socket.once('error', reject);
+    });
+  }
+
+  call(method: string, params?: unknown): Promise<RpcAnswer> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.socket.send(JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) }));
+    });
+  }
+
+  /** Resolves when `predicate` holds over the notifications received so far (or rejects after `ms`). */
+  waitFor(predicate: (n: WsClient['notifications']) => boolean, ms = 10_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (predicate(this.notifications)) {
+          this.listeners = this.listeners.filter((l) => l !== check);
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      const timer = setTimeout(() => {
+        this.listeners = this.listeners.filter((l) => l !== check);
+        reject(new Error(`timed out; ${this.notifications.length} notifications`));
+      }, ms);
+      this.listeners.push(check);
+      check();
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.socket.once('close', () => resolve());
+      this.socket.close();
+    });
+  }
+}
+
+/** One call over a fresh WebSocket (for methods that only make sense there). */
+export async function wsCall(wsUrl: string, token: string | undefined, method: string, params?: unknown): Promise<RpcAnswer> {
+  let client: WsClient;
+  try {
+    client = await WsClient.open(wsUrl, token);
+  } catch (err) {
+    return { status: (err as { status?: number }).status ?? 0 };
+  }
+  try {
+    return await client.call(method, params);
+  } finally {
+    await client.close();
+  }
 }
