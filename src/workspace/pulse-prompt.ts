@@ -73,13 +73,13 @@ function cut(s: string, max: number, fromEnd = false): string {
 }
 
 /** Truncates with a marker saying how much was left out (the marker counts toward `max`). */
-export function truncateWithMarker(s: string, max: number, keep: 'head' | 'tail' = 'head'): string {
+export function truncateWithMarker(s: string, max: number, keep: 'head' | 'tail' = 'head', separator = '\n'): string {
   if (bytes(s) <= max) return s;
   const omitted = (n: number): string => `[… ${n} bytes truncated]`;
-  const room = Math.max(0, max - bytes(omitted(bytes(s))) - 1);
+  const room = Math.max(0, max - bytes(omitted(bytes(s))) - bytes(separator));
   const kept = cut(s, room, keep === 'tail');
   const marker = omitted(bytes(s) - bytes(kept));
-  return keep === 'tail' ? `${marker}\n${kept}` : `${kept}\n${marker}`;
+  return keep === 'tail' ? `${marker}${separator}${kept}` : `${kept}${separator}${marker}`;
 }
 
 function oneLine(s: string): string {
@@ -101,7 +101,7 @@ function eventLine(e: PulseTaskEvent): string {
 }
 
 function render(state: PulseState, budget: Record<Part, number>): string {
-  const task = state.task ? `${truncateWithMarker(oneLine(state.task.title), budget.title)} (ID: ${state.task.id})` : `${NONE} (ID: ${NONE})`;
+  const task = state.task ? `${truncateWithMarker(oneLine(state.task.title), budget.title, 'head', ' ')} (ID: ${state.task.id})` : `${NONE} (ID: ${NONE})`;
   const learned = state.learned_excerpt.trim() === '' ? NONE : truncateWithMarker(state.learned_excerpt.trim(), budget.learned, 'tail');
   const noteLines = [...state.team_notes.task_events.map(eventLine), ...state.team_notes.messages.map(noteLine)];
   const notes = noteLines.length === 0 ? NONE : truncateWithMarker(noteLines.join('\n'), budget.notes);
