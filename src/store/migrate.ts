@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MissionError } from '../core/index.js';
-import { packageRoot } from '../config/package-root.js';
+import { packageRoot } from '../config/index.js';
 import type { SqliteDatabase } from './db.js';
 
 /** One versioned schema change: `migrations/NNNN_name.up.sql` and its `.down.sql`. */

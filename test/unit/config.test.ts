@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -180,6 +180,15 @@ describe('settings table', () => {
     const envs = Object.values(SETTINGS).map((s) => s.env);
     expect(new Set(envs).size).toBe(envs.length);
     for (const env of envs) expect(env).toMatch(/^MC_[A-Z0-9_]+$/);
+  });
+});
+
+describe('README configuration table', () => {
+  it('documents every setting with its env name', () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+    for (const [key, info] of Object.entries(SETTINGS)) {
+      expect(readme).toMatch(new RegExp(`\\| \`${key.replace(/\./g, '\\.')}\`.*\\| \`${info.env}\` \\|`));
+    }
   });
 });
 
