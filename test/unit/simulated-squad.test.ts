@@ -21,6 +21,8 @@ class FakeBoard {
   constructor(
     readonly requireReview: boolean,
     private readonly lead = 'jarvis',
+    /** When false, agents may move only their own tasks (a gateway that limits the lead). */
+    private readonly leadMayReview = true,
   ) {
     const squad = demoSquad();
     const ids = new Map(squad.tasks.map((t, i) => [t.ref, `vanguard-${i + 1}`]));
@@ -97,6 +99,7 @@ class FakeBoard {
 
   private move(t: TaskView, to: string, soul: string, reason: unknown): TaskView {
     const assignee = t.assignee_id === soul;
+    if (!assignee && !this.leadMayReview) throw new MissionError('FORBIDDEN', 'an agent may only move tasks assigned to it');
     const lead = soul === this.lead && !assignee;
     const depsDone = t.depends_on.every((d) => this.tasks.get(d)?.status === 'done');
     const legal: Partial<Record<TaskStatusName, Partial<Record<string, boolean>>>> = {
@@ -242,6 +245,16 @@ describe('simulated squad', () => {
       expect(SOULS).toContain(mentioned);
       expect(`${mentioned}:vanguard`).not.toBe(c.instanceId);
     }
+  });
+
+  it('stops reviewing for the pulse when reviews are forbidden to it, and still finishes the pulse', async () => {
+    const board = new FakeBoard(true, 'jarvis', false);
+    const driver = new SimulatedDriver({ callMethod: board.callMethod, roster: () => ROSTER, seed: 1 });
+    for (const id of ['vanguard-1', 'vanguard-8', 'vanguard-10']) board.tasks.set(id, { ...board.tasks.get(id)!, status: 'review' });
+    expect((await pulse(driver, 'jarvis', 'lead-1')).status).toBe('ok');
+    const reviewMoves = board.calls.filter((c) => c.name === 'mission.task.move');
+    expect(reviewMoves.length).toBe(1);
+    expect(board.unassignedBacklog()).toEqual([]);
   });
 
   it('does not act twice for a redelivered pulse id', async () => {

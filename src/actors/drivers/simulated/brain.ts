@@ -100,7 +100,10 @@ async function leadTheSquad(call: Call, rng: Rng, board: TaskView[], squad: read
         : { task_id: task.id, new_status: 'done' })) as TaskView | undefined;
       if (moved && typeof moved === 'object' && 'id' in moved) updated.set(task.id, moved);
     } catch (err) {
-      if (!refusal(err)) throw err;
+      const refused = refusal(err);
+      if (!refused) throw err;
+      // Not allowed to review here at all (e.g. the gateway limits agents to their own tasks).
+      if (refused.code === 'FORBIDDEN') break;
     }
   }
   return [...updated.values()];
