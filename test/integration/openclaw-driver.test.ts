@@ -9,9 +9,16 @@ const shuri: InstanceRef = { id: 'shuri:vanguard', soulId: 'shuri', projectId: '
 const shuriElsewhere: InstanceRef = { id: 'shuri:atlas', soulId: 'shuri', projectId: 'atlas', soulVersion: 1 };
 const cleanups: (() => Promise<void>)[] = [];
 
-async function setup(options: { gateway?: FakeOpenClawOptions; token?: string } = {}) {
+async function setup(options: { gateway?: FakeOpenClawOptions; token?: string; heartbeatMs?: number } = {}) {
   const gateway = await FakeOpenClaw.start(options.gateway ?? { token: TOKEN });
-  const driver = new OpenClawDriver({ url: gateway.url, token: options.token ?? TOKEN, connectTimeoutMs: 3_000, requestTimeoutMs: 3_000, reconnect: { baseDelayMs: 20, maxDelayMs: 200 } });
+  const driver = new OpenClawDriver({
+    url: gateway.url,
+    token: options.token ?? TOKEN,
+    connectTimeoutMs: 3_000,
+    requestTimeoutMs: 3_000,
+    reconnect: { baseDelayMs: 20, maxDelayMs: 200 },
+    ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+  });
   cleanups.push(async () => {
     await driver.close();
     await gateway.stop();
@@ -114,6 +121,15 @@ describe('OpenClaw driver against a protocol-4 gateway double', () => {
     await expect(pending).resolves.toMatchObject({ status: 'ok' });
     expect(gateway.requestsFor('agent').map((p) => p.idempotencyKey)).toEqual(['pulse-crossing', 'pulse-crossing']);
     expect(resilient.metrics().retries).toBeGreaterThanOrEqual(1);
+  });
+
+  it('drops a connection that stops answering pings and reconnects', async () => {
+    const { gateway, driver } = await setup({ heartbeatMs: 100 });
+    await waitFor(() => driver.health().state === 'connected');
+    gateway.freeze();
+    await waitFor(() => gateway.connectAttempts >= 2, 3_000);
+    await waitFor(() => driver.health().state === 'connected');
+    expect((await driver.deliverPulse(shuri, 'x', pulse('after-freeze'))).status).toBe('ok');
   });
 
   it('fails clearly on a wrong token, without a retry loop', async () => {

@@ -123,6 +123,11 @@ export class FakeOpenClaw {
     await this.listen(this.port);
   }
 
+  /** Stops reading from every open connection (no answers, no pongs): a half-open network path. */
+  freeze(): void {
+    for (const ws of this.sockets) ws.pause();
+  }
+
   async stop(): Promise<void> {
     for (const ws of this.sockets) {
       this.send(ws, { type: 'event', event: 'shutdown', payload: { reason: 'gateway stopping' } });

@@ -20,6 +20,8 @@ export interface GatewayConnectionOptions {
   /** Time allowed from socket creation to hello-ok before the attempt is dropped. */
   connectTimeoutMs: number;
   reconnect: { baseDelayMs: number; maxDelayMs: number };
+  /** Ping period; a ping unanswered for a whole period drops the socket. Default: the gateway's tickIntervalMs. */
+  heartbeatMs?: number;
   random?: () => number;
 }
 
@@ -52,6 +54,7 @@ export class GatewayConnection {
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private connectTimer: NodeJS.Timeout | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
   private readonly pending = new Map<string, Pending>();
   private readonly eventListeners = new Set<(event: EventFrame) => void>();
   private readonly lateListeners = new Set<(frame: ResFrame) => void>();
@@ -137,6 +140,7 @@ export class GatewayConnection {
 
   close(): void {
     this.current = 'closed';
+    this.stopHeartbeat();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.failAll(new MissionError('SHUTTING_DOWN', 'OpenClaw connection closed'));
@@ -150,7 +154,10 @@ export class GatewayConnection {
     this.ws = ws;
     let connectId: string | null = null;
     // Handlers go on before 'open': the challenge can arrive in the same chunk as the upgrade.
+    let awaitingPong = false;
+    ws.on('pong', () => (awaitingPong = false));
     ws.on('message', (data) => {
+      awaitingPong = false;
       let frame;
       try {
         frame = frameSchema.parse(JSON.parse(String(data)));
@@ -167,7 +174,26 @@ export class GatewayConnection {
         return;
       }
       if (frame.type !== 'res') return;
-      if (frame.id === connectId) return this.onConnectAnswer(ws, frame);
+      if (frame.id === connectId) {
+        this.onConnectAnswer(ws, frame);
+        if (this.current === 'ready' && this.ws === ws) {
+          // A half-open TCP connection shows no error: only a ping left unanswered reveals it.
+          const period = this.options.heartbeatMs ?? this.helloOk?.policy?.tickIntervalMs ?? 30_000;
+          this.stopHeartbeat();
+          this.heartbeat = setInterval(() => {
+            if (this.ws !== ws) return this.stopHeartbeat();
+            if (awaitingPong) {
+              this.lastProblem = `no answer from the gateway for ${period} ms`;
+              ws.terminate();
+              return;
+            }
+            awaitingPong = true;
+            ws.ping();
+          }, period);
+          this.heartbeat.unref();
+        }
+        return;
+      }
       const pending = this.pending.get(frame.id);
       if (!pending) {
         for (const listener of this.lateListeners) listener(frame);
@@ -184,6 +210,7 @@ export class GatewayConnection {
     ws.on('close', (code, reason) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      this.stopHeartbeat();
       if (this.connectTimer) clearTimeout(this.connectTimer);
       if (this.current === 'failed' || this.current === 'closed') return;
       if (code !== 1000 || this.lastProblem === null) this.lastProblem = `connection closed (${code}${reason.length ? ` ${String(reason)}` : ''})`;
@@ -225,6 +252,11 @@ export class GatewayConnection {
     const detail = typeof err.details?.code === 'string' ? err.details.code : err.code;
     const code: ErrorCode = AUTH_CODES.has(detail) ? 'DRIVER_AUTH_FAILED' : 'CONFIG_INVALID';
     this.fail(new MissionError(code, `OpenClaw gateway refused the connection: ${detail}: ${err.message}`, { gatewayCode: err.code, detail }), ws);
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
   }
 
   private fail(err: MissionError, ws: WebSocket): void {

@@ -34,6 +34,8 @@ export const openClawDriverConfig = z
     reconnect: z
       .object({ baseDelayMs: z.number().int().min(1).default(250), maxDelayMs: z.number().int().min(1).default(10_000) })
       .default({ baseDelayMs: 250, maxDelayMs: 10_000 }),
+    /** Ping period for detecting a dead connection; default: the gateway's tickIntervalMs (30 s). */
+    heartbeatMs: z.number().int().min(50).max(600_000).optional(),
     /** Longest single `agent.wait`; longer pulses wait in several calls. */
     waitChunkMs: z.number().int().min(100).default(30_000),
     clientVersion: z.string().min(1).default('mission-control/0.1.0'),
@@ -83,6 +85,7 @@ export class OpenClawDriver implements AgentDriver {
       clientVersion: this.config.clientVersion,
       connectTimeoutMs: this.config.connectTimeoutMs,
       reconnect: this.config.reconnect,
+      ...(this.config.heartbeatMs === undefined ? {} : { heartbeatMs: this.config.heartbeatMs }),
     });
     this.connection.start();
   }
