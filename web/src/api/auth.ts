@@ -12,7 +12,15 @@ export async function fetchSession(): Promise<Session | null> {
   const res = await fetch('/auth/me', { credentials: 'same-origin', headers: { accept: 'application/json' } });
   if (res.status === 401 || res.status === 403) return null;
   if (!res.ok) throw new RpcError('HTTP_' + res.status, `GET /auth/me → ${res.status}`);
-  return (await res.json()) as Session;
+  return toSession(await res.json());
+}
+
+/** Accepts `{user: {username, is_admin}, memberships}` and the flat `{username, is_admin, memberships}`. */
+export function toSession(body: unknown): Session {
+  const b = (body ?? {}) as Record<string, unknown>;
+  const user = (b.user && typeof b.user === 'object' ? b.user : b) as Record<string, unknown>;
+  const memberships = Array.isArray(b.memberships) ? (b.memberships as Session['memberships']) : [];
+  return { user: { username: String(user.username ?? ''), is_admin: user.is_admin === true || user.is_admin === 1 }, memberships };
 }
 
 export async function login(username: string, password: string): Promise<void> {

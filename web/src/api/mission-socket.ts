@@ -139,12 +139,8 @@ export class MissionSocket {
 
   private async afterClose(): Promise<void> {
     if (this.stopped) return;
-    let valid = true;
-    try {
-      valid = await this.options.checkSession();
-    } catch {
-      valid = true; // unreachable server: keep trying
-    }
+    // An unreachable server is not a signed-out user: keep trying.
+    const valid = await this.options.checkSession().catch(() => true);
     if (!valid) {
       this.stopped = true;
       clearInterval(this.sweepTimer);

@@ -1,6 +1,6 @@
-import type { AgentView, TaskView } from '@core/views.ts';
-import { guardSnapshot } from '../api/remote-actor.ts';
-import { ACTIVITY_LIMIT, type ActivityItem, type ProjectState, type ThoughtLine } from './project-state.ts';
+import type { AgentView, TaskView } from '../../../src/core/views.js';
+import { guardSnapshot } from '../api/remote-actor.js';
+import { ACTIVITY_LIMIT, type ActivityItem, type ProjectState, type ThoughtLine } from './project-state.js';
 
 /** A feed notification as it arrives (SPEC §5; shapes in `src/core/feed.ts`). */
 export interface FeedMessage {

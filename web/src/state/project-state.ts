@@ -1,4 +1,4 @@
-import type { AgentView, ProjectView, TaskView } from '@core/views.ts';
+import type { AgentView, ProjectView, TaskView } from '../../../src/core/views.js';
 
 /** One line of the Live Terminal. */
 export interface ThoughtLine {

@@ -106,7 +106,8 @@ function ActorInspector({ projectId, actorId }: { projectId: string; actorId: st
       ? liveSnapshot.state_value
       : (current?.payload.state_value ?? (kind === 'task' ? taskStatus : undefined));
   const context = following && liveSnapshot && (!current || liveSnapshot.seq > current.seq) ? liveSnapshot.context : current?.payload.view;
-  const changed = useMemo(() => changedPaths(previous?.payload.view ?? {}, current?.payload.view ?? {}), [previous, current]);
+  // The first event creates the whole context: only later events have a "last change" to show.
+  const changed = useMemo(() => (previous ? changedPaths(previous.payload.view ?? {}, current?.payload.view ?? {}) : new Set<string>()), [previous, current]);
   const active = useMemo(() => (machine ? activeStateIds(machine.id, stateValue) : new Set<string>()), [machine, stateValue]);
   const acceptedEvents = useMemo(() => {
     const set = new Set<string>();

@@ -33,6 +33,14 @@ function JsonNode({ name, value, path, changed, depth }: { name: string | null; 
   const [open, setOpen] = useState(depth < 2);
   const isChanged = path !== '' && changed.has(path);
   const label = name !== null && <span className="json-key">{name}: </span>;
+  if (value && typeof value === 'object' && Object.keys(value).length === 0) {
+    return (
+      <div className={`json-row json-leaf${isChanged ? ' json-changed' : ''}`}>
+        {label}
+        <span className="json-punct">{Array.isArray(value) ? '[]' : '{}'}</span>
+      </div>
+    );
+  }
   if (value && typeof value === 'object') {
     const entries = Object.entries(value);
     const brackets = Array.isArray(value) ? ['[', ']'] : ['{', '}'];

@@ -1,7 +1,7 @@
-import { Background, Controls, Handle, MarkerType, Position, ReactFlow, type Edge, type Node, type NodeProps } from '@xyflow/react';
+import { BaseEdge, Background, Controls, EdgeLabelRenderer, Handle, MarkerType, Position, ReactFlow, type Edge, type EdgeProps, type Node, type NodeProps } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { memo, useMemo } from 'react';
-import type { Chart } from './statechart-layout.ts';
+import type { Chart, ChartEdge } from './statechart-layout.ts';
 
 type StateData = { label: string; active: boolean; compound: boolean; final: boolean; initial: boolean; parallel: boolean };
 type StateNodeType = Node<StateData, 'state'>;
@@ -20,7 +20,51 @@ const StateNode = memo(function StateNode({ data }: NodeProps<StateNodeType>): R
   );
 });
 
+type RouteData = { route: ChartEdge; hot: boolean };
+type RouteEdgeType = Edge<RouteData, 'route'>;
+
+/** Draws the orthogonal route ELK computed (rounded corners) instead of React Flow's own curve. */
+const RouteEdge = memo(function RouteEdge({ id, data, markerEnd, sourceX, sourceY, targetX, targetY }: EdgeProps<RouteEdgeType>): React.JSX.Element {
+  const route = data?.route;
+  const points = route && route.points.length >= 2 ? route.points : [{ x: sourceX, y: sourceY }, { x: targetX, y: targetY }];
+  const path = roundedPath(points, 6);
+  const label = route?.label;
+  return (
+    <>
+      <BaseEdge id={id} path={path} markerEnd={markerEnd} className={data?.hot ? 'sc-route hot' : 'sc-route'} />
+      {route && label && (
+        <EdgeLabelRenderer>
+          <div
+            className={data?.hot ? 'sc-edge-label hot' : 'sc-edge-label'}
+            style={{ transform: `translate(${label.x}px, ${label.y - 2}px)` }}
+          >
+            {route.event}
+          </div>
+        </EdgeLabelRenderer>
+      )}
+    </>
+  );
+});
+
+function roundedPath(points: { x: number; y: number }[], r: number): string {
+  let d = `M ${points[0]!.x} ${points[0]!.y}`;
+  for (let i = 1; i < points.length - 1; i++) {
+    const prev = points[i - 1]!;
+    const at = points[i]!;
+    const next = points[i + 1]!;
+    const inLen = Math.hypot(at.x - prev.x, at.y - prev.y);
+    const outLen = Math.hypot(next.x - at.x, next.y - at.y);
+    const k = Math.min(r, inLen / 2, outLen / 2);
+    const a = { x: at.x - ((at.x - prev.x) / (inLen || 1)) * k, y: at.y - ((at.y - prev.y) / (inLen || 1)) * k };
+    const b = { x: at.x + ((next.x - at.x) / (outLen || 1)) * k, y: at.y + ((next.y - at.y) / (outLen || 1)) * k };
+    d += ` L ${a.x} ${a.y} Q ${at.x} ${at.y} ${b.x} ${b.y}`;
+  }
+  const last = points[points.length - 1]!;
+  return `${d} L ${last.x} ${last.y}`;
+}
+
 const nodeTypes = { state: StateNode };
+const edgeTypes = { route: RouteEdge };
 
 export function StatechartView({ chart, active }: { chart: Chart; active: Set<string> }): React.JSX.Element {
   const nodes = useMemo<StateNodeType[]>(
@@ -38,22 +82,17 @@ export function StatechartView({ chart, active }: { chart: Chart; active: Set<st
       })),
     [chart, active],
   );
-  const edges = useMemo<Edge[]>(
+  const edges = useMemo<RouteEdgeType[]>(
     () =>
-      chart.edges.map((e) => {
-        const hot = active.has(e.source);
-        return {
-          id: e.id,
-          source: e.source,
-          target: e.target,
-          label: e.event,
-          className: hot ? 'sc-edge hot' : 'sc-edge',
-          markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
-          zIndex: 2,
-          labelBgPadding: [4, 2] as [number, number],
-          labelBgBorderRadius: 4,
-        };
-      }),
+      chart.edges.map((e) => ({
+        id: e.id,
+        type: 'route',
+        source: e.source,
+        target: e.target,
+        data: { route: e, hot: active.has(e.source) },
+        markerEnd: { type: MarkerType.ArrowClosed, width: 14, height: 14 },
+        zIndex: 2,
+      })),
     [chart, active],
   );
   return (
@@ -62,6 +101,7 @@ export function StatechartView({ chart, active }: { chart: Chart; active: Set<st
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
         fitView
         fitViewOptions={{ padding: 0.12 }}
         nodesConnectable={false}

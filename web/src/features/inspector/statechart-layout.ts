@@ -1,4 +1,5 @@
-import ELK, { type ElkExtendedEdge, type ElkNode } from 'elkjs/lib/elk.bundled.js';
+import ElkImport from 'elkjs/lib/elk.bundled.js';
+import type { ELK as ElkApi, ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 import { createMachine } from 'xstate';
 import { toDirectedGraph, type DirectedGraphNode } from 'xstate/graph';
 
@@ -22,6 +23,9 @@ export interface ChartEdge {
   source: string;
   target: string;
   event: string;
+  /** The route ELK computed, in absolute chart coordinates. */
+  points: { x: number; y: number }[];
+  label: { x: number; y: number; width: number; height: number } | null;
 }
 
 export interface Chart {
@@ -38,7 +42,10 @@ export interface MachineInfo {
   definition: unknown;
 }
 
-const elk = new ELK();
+// elkjs is CommonJS: bundlers hand over the constructor, Node's ESM interop the module object.
+type ElkConstructor = new () => ElkApi;
+const Elk = ((ElkImport as unknown as { default?: ElkConstructor }).default ?? ElkImport) as unknown as ElkConstructor;
+const elk = new Elk();
 const cache = new Map<string, Promise<Chart>>();
 
 /** Layout is pure in the machine definition, so it is computed once per machine version. */
@@ -62,7 +69,7 @@ function eventLabel(type: string): string {
 async function computeChart(definition: unknown): Promise<Chart> {
   // The server sends `machine.toJSON()`; createMachine accepts it back (targets are '#id' paths),
   // and xstate/graph turns it into nodes and edges without running any guard or action.
-  const machine = createMachine(definition as Parameters<typeof createMachine>[0]);
+  const machine = createMachine(definitionToConfig(definition) as Parameters<typeof createMachine>[0]);
   const graph = toDirectedGraph(machine);
   const edges: ChartEdge[] = [];
   const eventsByState: Record<string, string[]> = {};
@@ -72,7 +79,7 @@ async function computeChart(definition: unknown): Promise<Chart> {
     eventsByState[node.id] = Object.keys(stateNode.on ?? {}).filter((e) => !e.startsWith('xstate.') && e !== '');
     for (const edge of node.edges) {
       if (edge.source.id === edge.target.id) continue; // self-loops are listed, not drawn
-      edges.push({ id: edge.id, source: edge.source.id, target: edge.target.id, event: eventLabel(edge.transition.eventType) });
+      edges.push({ id: edge.id, source: edge.source.id, target: edge.target.id, event: eventLabel(edge.transition.eventType), points: [], label: null });
     }
     const label = stateNode.key;
     if (node.children.length === 0) return { id: node.id, width: Math.max(96, label.length * 7.5 + 36), height: 38 };
@@ -90,9 +97,14 @@ async function computeChart(definition: unknown): Promise<Chart> {
       'elk.direction': 'RIGHT',
       'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
       'elk.layered.spacing.nodeNodeBetweenLayers': '70',
-      'elk.spacing.nodeNode': '28',
+      'elk.spacing.nodeNode': '36',
+      'elk.spacing.edgeEdge': '12',
+      'elk.layered.spacing.edgeEdgeBetweenLayers': '12',
       'elk.spacing.edgeLabel': '4',
-      'elk.edgeRouting': 'SPLINES',
+      'elk.edgeRouting': 'ORTHOGONAL',
+      'elk.layered.cycleBreaking.strategy': 'DEPTH_FIRST',
+      'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
+      'elk.edgeLabels.inline': 'true',
     },
     children: graph.children.map(toElk),
     edges: edges.map<ElkExtendedEdge>((e) => ({
@@ -103,6 +115,35 @@ async function computeChart(definition: unknown): Promise<Chart> {
     })),
   };
   const laid = await elk.layout(root);
+
+  // Edge routes are relative to their container (the lowest common ancestor): make them absolute.
+  const absolute = new Map<string, { x: number; y: number }>([['__root', { x: 0, y: 0 }]]);
+  const place = (n: ElkNode, ox: number, oy: number): void => {
+    for (const child of n.children ?? []) {
+      const at = { x: ox + (child.x ?? 0), y: oy + (child.y ?? 0) };
+      absolute.set(child.id, at);
+      place(child, at.x, at.y);
+    }
+  };
+  place(laid, 0, 0);
+  const routes = new Map<string, ElkExtendedEdge>();
+  const gather = (n: ElkNode): void => {
+    for (const e of n.edges ?? []) routes.set(e.id, e);
+    for (const child of n.children ?? []) gather(child);
+  };
+  gather(laid);
+  for (const edge of edges) {
+    const route = routes.get(edge.id);
+    const origin = absolute.get((route as { container?: string } | undefined)?.container ?? '__root') ?? { x: 0, y: 0 };
+    const section = route?.sections?.[0];
+    if (section) {
+      edge.points = [section.startPoint, ...(section.bendPoints ?? []), section.endPoint].map((p) => ({ x: p.x + origin.x, y: p.y + origin.y }));
+    }
+    const label = route?.labels?.[0];
+    if (label && label.x !== undefined && label.y !== undefined) {
+      edge.label = { x: label.x + origin.x, y: label.y + origin.y, width: label.width ?? 0, height: label.height ?? 0 };
+    }
+  }
 
   const nodes: ChartNode[] = [];
   const initials = new Set<string>();
@@ -133,6 +174,57 @@ async function computeChart(definition: unknown): Promise<Chart> {
   };
   flatten(laid, null);
   return { nodes, edges, eventsByState };
+}
+
+interface JsonStateNode {
+  id?: string;
+  key?: string;
+  type?: string;
+  initial?: unknown;
+  states?: Record<string, JsonStateNode>;
+  on?: Record<string, { target?: unknown; eventType?: string }[] | undefined>;
+}
+
+/**
+ * Reduces `machine.toJSON()` to what the graph needs (states, initial keys, event targets), so
+ * guards, actions and invokes that only exist on the server never have to resolve here.
+ */
+export function definitionToConfig(definition: unknown): Record<string, unknown> {
+  const convert = (node: JsonStateNode): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    if (node.id) out.id = node.id.includes('.') ? undefined : node.id;
+    if (node.type === 'parallel' || node.type === 'final' || node.type === 'history') out.type = node.type;
+    const states = node.states ?? {};
+    if (Object.keys(states).length > 0) {
+      out.states = Object.fromEntries(Object.entries(states).map(([k, child]) => [k, convert(child)]));
+      if (node.type !== 'parallel') out.initial = initialKey(node.initial, states);
+    }
+    const on: Record<string, { target: string[] }[]> = {};
+    for (const [event, transitions] of Object.entries(node.on ?? {})) {
+      const list = (transitions ?? [])
+        .map((tr) => (Array.isArray(tr.target) ? tr.target.filter((x): x is string => typeof x === 'string') : typeof tr.target === 'string' ? [tr.target] : []))
+        .filter((targets) => targets.length > 0)
+        .map((targets) => ({ target: targets.map((x) => (x.startsWith('#') ? x : `#${x}`)) }));
+      if (list.length > 0) on[event] = list;
+    }
+    if (Object.keys(on).length > 0) out.on = on;
+    if (out.id === undefined) delete out.id;
+    return out;
+  };
+  return convert(definition as JsonStateNode);
+}
+
+function initialKey(initial: unknown, states: Record<string, JsonStateNode>): string | undefined {
+  const first = Object.keys(states)[0];
+  let ref: unknown = initial;
+  if (ref && typeof ref === 'object') {
+    const target = (ref as { target?: unknown }).target;
+    ref = Array.isArray(target) ? target[0] : target;
+  }
+  if (ref && typeof ref === 'object' && 'key' in ref) return String((ref as { key: unknown }).key);
+  if (typeof ref !== 'string') return first;
+  const key = ref.slice(ref.lastIndexOf('.') + 1);
+  return key in states ? key : first;
 }
 
 /** The ids of the state nodes a state value activates: 'backlog' → {'task.backlog'}. */

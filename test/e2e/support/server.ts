@@ -1,0 +1,88 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { E2E_USERS } from './fixtures.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface E2EServer {
+  url: string;
+  pid: number;
+  dataDir: string;
+  /** JSON-RPC over HTTP as the admin (to produce events from outside the browser). */
+  rpc<T = unknown>(method: string, params: Record<string, unknown>): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/** Builds the web app once per run (vite), so the tests exercise what production serves. */
+export function buildWeb(): void {
+  if (process.env.MC_E2E_SKIP_BUILD === '1') return;
+  const res = spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'error'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (res.status !== 0) throw new Error(`vite build failed (${res.status})`);
+}
+
+/** Starts the real server in its own process on 127.0.0.1 port 0, with a fresh data dir. */
+export async function startServer(): Promise<E2EServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mc-e2e-'));
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/e2e/support/e2e-server.ts'), dataDir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start in 60 s: ${stderr}`)), 60_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) {
+        clearTimeout(timer);
+        resolve((JSON.parse(line) as { url: string }).url);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${stderr}`));
+    });
+  });
+
+  const login = await fetch(`${url}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(E2E_USERS.admin),
+  });
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+  let nextId = 1;
+
+  return {
+    url,
+    pid: child.pid!,
+    dataDir,
+    async rpc<T>(method: string, params: Record<string, unknown>): Promise<T> {
+      const res = await fetch(`${url}/rpc`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie },
+        body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
+      });
+      const body = (await res.json()) as { result?: T; error?: { message: string; data?: unknown } };
+      if (body.error) throw new Error(`${method}: ${body.error.message} ${JSON.stringify(body.error.data ?? {})}`);
+      return body.result as T;
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        process.kill(child.pid!, 'SIGTERM');
+        const timeout = setTimeout(() => child.exitCode === null && process.kill(child.pid!, 'SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(timeout);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
