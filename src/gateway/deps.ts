@@ -21,6 +21,8 @@ export interface GatewayConfig {
   projects?: { defaults: ProjectSettings };
   /** Sessions last this long (ms); default 7 days. */
   session_ttl_ms?: number;
+  /** The first administrator (`MC_ADMIN=<user>:<password>`), created at start if missing. */
+  admin?: { username: string; password: string } | null;
   /** Set the cookie's `Secure` flag (behind TLS). */
   secure_cookies?: boolean;
 }

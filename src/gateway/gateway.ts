@@ -79,6 +79,10 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
 
   const queries = new QueriesRepo(store.db);
   const accounts = new Accounts(store.db, now);
+  if (config.admin) {
+    const outcome = await accounts.ensureAdmin(config.admin.username, config.admin.password);
+    logger.info({ username: config.admin.username, outcome }, 'first administrator from configuration');
+  }
   const resolver = new CredentialResolver(accounts.tokens, accounts.users, queries, now);
   const limiter = new RateLimiter(() => limits().rate_limit_per_minute, now);
   const registry = new MethodRegistry();

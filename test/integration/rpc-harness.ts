@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import WebSocket from 'ws';
 import type { FastifyInstance } from 'fastify';
 import { createRuntime, type Runtime } from '../../src/actors/index.js';
@@ -45,7 +45,10 @@ export const TEST_LIMITS = {
   max_message_bytes: 256 * 1024,
 };
 
-export async function startHarness(config: Omit<Partial<GatewayConfig>, 'limits'> & { limits?: Partial<GatewayConfig['limits']> } = {}): Promise<Harness> {
+export async function startHarness(
+  config: Omit<Partial<GatewayConfig>, 'limits'> & { limits?: Partial<GatewayConfig['limits']> } = {},
+  logger: Logger = pino({ level: process.env.MC_TEST_LOG ?? 'silent' }),
+): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mc-gw-'));
   const store = await openStore({ dataDir });
   const workspace = new Workspace({ dataDir, lockTimeoutMs: 2000 });
@@ -71,7 +74,6 @@ export async function startHarness(config: Omit<Partial<GatewayConfig>, 'limits'
     },
   });
   runtime.start();
-  const logger = pino({ level: process.env.MC_TEST_LOG ?? 'silent' });
   const app = await createGateway({
     config: { ...config, limits: { ...TEST_LIMITS, ...config.limits } },
     store,
@@ -94,7 +96,7 @@ export async function startHarness(config: Omit<Partial<GatewayConfig>, 'limits'
       body,
     });
     const text = await res.text();
-    let json: unknown = undefined;
+    let json: unknown;
     try {
       json = text.length > 0 ? JSON.parse(text) : undefined;
     } catch {
