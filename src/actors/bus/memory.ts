@@ -35,7 +35,9 @@ interface Delivery {
 }
 
 interface MemorySubscription {
+  subject: string;
   tokens: string[];
+  wildcard: boolean;
   queue: string | undefined;
   client: MemoryBus;
   handler: (msg: BusMessage) => void;
@@ -46,7 +48,10 @@ interface MemorySubscription {
 
 export class MemoryBroker {
   readonly maxPayload: number;
-  private readonly subscriptions = new Set<MemorySubscription>();
+  // Literal subjects (request inboxes, most subscriptions) are found by key; only the few
+  // wildcard subscriptions are scanned, so thousands of in-flight requests stay O(1) each.
+  private readonly literal = new Map<string, Set<MemorySubscription>>();
+  private readonly wildcard = new Set<MemorySubscription>();
   private readonly queueTurns = new Map<string, number>();
   private readonly reportHandlerError: HandlerErrorReporter;
 
@@ -62,14 +67,20 @@ export class MemoryBroker {
 
   /** @internal Registers a subscription of `client`. */
   add(sub: MemorySubscription): void {
-    this.subscriptions.add(sub);
+    if (sub.wildcard) return void this.wildcard.add(sub);
+    const set = this.literal.get(sub.subject);
+    if (set) set.add(sub);
+    else this.literal.set(sub.subject, new Set([sub]));
   }
 
   /** @internal */
   remove(sub: MemorySubscription): void {
     sub.active = false;
     sub.pending.length = 0;
-    this.subscriptions.delete(sub);
+    if (sub.wildcard) return void this.wildcard.delete(sub);
+    const set = this.literal.get(sub.subject);
+    set?.delete(sub);
+    if (set?.size === 0) this.literal.delete(sub.subject);
   }
 
   /** @internal Routes one message; returns how many subscriptions it was queued for. */
@@ -77,11 +88,14 @@ export class MemoryBroker {
     const tokens = delivery.subject.split('.');
     const groups = new Map<string, MemorySubscription[]>();
     const receivers: MemorySubscription[] = [];
-    for (const sub of this.subscriptions) {
-      if (!matchTokens(sub.tokens, tokens)) continue;
-      if (sub.queue === undefined) receivers.push(sub);
-      else groups.set(sub.queue, [...(groups.get(sub.queue) ?? []), sub]);
-    }
+    const take = (sub: MemorySubscription): void => {
+      if (sub.queue === undefined) return void receivers.push(sub);
+      const members = groups.get(sub.queue);
+      if (members) members.push(sub);
+      else groups.set(sub.queue, [sub]);
+    };
+    for (const sub of this.literal.get(delivery.subject) ?? []) take(sub);
+    for (const sub of this.wildcard) if (matchTokens(sub.tokens, tokens)) take(sub);
     for (const [queue, members] of groups) {
       const turn = this.queueTurns.get(queue) ?? 0;
       this.queueTurns.set(queue, turn + 1);
@@ -154,7 +168,8 @@ export class MemoryBus implements Bus {
     if (opts.queue !== undefined && !/^[A-Za-z0-9_.-]+$/.test(opts.queue)) {
       throw new MissionError('INVALID_INPUT', 'A queue group name may only contain letters, digits, _ . -', { queue: opts.queue });
     }
-    const sub: MemorySubscription = { tokens, queue: opts.queue, client: this, handler, pending: [], scheduled: false, active: true };
+    const wildcard = tokens.some((t) => t === '*' || t === '>');
+    const sub: MemorySubscription = { subject, tokens, wildcard, queue: opts.queue, client: this, handler, pending: [], scheduled: false, active: true };
     this.own.add(sub);
     this.broker.add(sub);
     return {
