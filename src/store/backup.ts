@@ -5,6 +5,7 @@ import * as tar from 'tar';
 import { MissionError, type Clock, type TimerHandle } from '../core/index.js';
 import { openDatabase, type SqliteDatabase } from './db.js';
 import { DataDirLock } from './lock.js';
+import { Migrator } from './migrate.js';
 import { DATABASE_FILE } from './store.js';
 
 /**
@@ -166,6 +167,7 @@ export async function restoreBackup(opts: { dataDir: string; file: string }): Pr
   const stage = mkdtempSync(join(dataDir, '.restore-'));
   try {
     const manifest = await verifyBackup(opts.file, stage);
+    refuseNewerSchema(join(stage, DATABASE_FILE));
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const members = [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`, ...BACKUP_FOLDERS];
     const present = members.filter((m) => existsSync(join(dataDir, m)));
@@ -183,6 +185,16 @@ export async function restoreBackup(opts: { dataDir: string; file: string }): Pr
   } finally {
     rmSync(stage, { recursive: true, force: true });
     lock.release();
+  }
+}
+
+/** A backup taken by a newer Mission Control would not start here: refuse it before replacing anything. */
+function refuseNewerSchema(file: string): void {
+  const db = openDatabase(file);
+  try {
+    new Migrator(db).verify();
+  } finally {
+    db.close();
   }
 }
 

@@ -25,6 +25,14 @@ function readHolder(file: string): number | null {
   }
 }
 
+/** Locks this process holds; one shared exit hook removes their files (not one listener per lock). */
+const heldLocks = new Set<DataDirLock>();
+let exitHookInstalled = false;
+
+function releaseAllOnExit(): void {
+  for (const lock of [...heldLocks]) lock.release();
+}
+
 /**
  * Exclusive ownership of a data directory (SPEC §7: one runtime process owns a data dir).
  * The lock file `<data_dir>/mission-control.lock` holds the owner's pid; a lock whose pid is dead
@@ -33,7 +41,6 @@ function readHolder(file: string): number | null {
 export class DataDirLock {
   readonly file: string;
   private held = false;
-  private readonly releaseOnExit = (): void => this.release();
 
   private constructor(dataDir: string) {
     this.file = join(dataDir, DATA_DIR_LOCK_FILE);
@@ -63,7 +70,11 @@ export class DataDirLock {
           closeSync(fd);
         }
         this.held = true;
-        process.once('exit', this.releaseOnExit);
+        heldLocks.add(this);
+        if (!exitHookInstalled) {
+          exitHookInstalled = true;
+          process.on('exit', releaseAllOnExit);
+        }
         return;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -76,7 +87,8 @@ export class DataDirLock {
           { pid, lock_file: this.file },
         );
       }
-      // Stale: the holder died without cleaning up (crash, SIGKILL). Take it over.
+      // Stale: the holder died without cleaning up (crash, SIGKILL). Take it over. Two starters
+      // racing on the same stale file could both unlink it; the window is one syscall at start-up.
       try {
         unlinkSync(this.file);
       } catch (err) {
@@ -92,7 +104,7 @@ export class DataDirLock {
   release(): void {
     if (!this.held) return;
     this.held = false;
-    process.removeListener('exit', this.releaseOnExit);
+    heldLocks.delete(this);
     if (readHolder(this.file) === process.pid) {
       try {
         unlinkSync(this.file);

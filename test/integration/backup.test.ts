@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, MissionError } from '../../src/core/index.js';
-import { BackupScheduler, checkDatabaseFile, createBackup, openStore, restoreBackup, type BackupResult, type SqliteDatabase, type Store } from '../../src/store/index.js';
+import { BackupScheduler, checkDatabaseFile, defaultMigrationsDir, createBackup, openStore, restoreBackup, type BackupResult, type SqliteDatabase, type Store } from '../../src/store/index.js';
 import { ChildOutput, spawnTs, stopChild } from '../support/child.js';
 import type { ChildProcess } from 'node:child_process';
 
@@ -144,6 +144,25 @@ describe('backup and restore', () => {
     const junk = join(dir, 'junk.tar.gz');
     writeFileSync(junk, 'this is not gzip');
     expect((await refusal(restoreBackup({ dataDir, file: junk }))).code).toBe('BACKUP_INVALID');
+  });
+
+  it('refuses a backup taken by a newer version before changing anything', async () => {
+    const migrations = join(dir, 'migrations');
+    cpSync(defaultMigrationsDir(), migrations, { recursive: true });
+    writeFileSync(join(migrations, '0002_future.up.sql'), 'CREATE TABLE future_things (id INTEGER);');
+    writeFileSync(join(migrations, '0002_future.down.sql'), 'DROP TABLE future_things;');
+    const newer = await openStore({ dataDir: join(dir, 'newer'), migrationsDir: migrations });
+    const archive = join(dir, 'from-the-future.tar.gz');
+    await createBackup({ db: newer.db, dataDir: newer.dataDir, file: archive });
+    newer.close();
+    const store = await openStore({ dataDir });
+    seed(store);
+    const rows = dumpRows(store.db);
+    store.close();
+    expect((await refusal(restoreBackup({ dataDir, file: archive }))).code).toBe('DATABASE_TOO_NEW');
+    const again = await openStore({ dataDir });
+    expect(dumpRows(again.db)).toEqual(rows);
+    again.close();
   });
 
   it('refuses to restore while a server process holds the data directory', async () => {
