@@ -1,0 +1,115 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ok, startHarness, WsClient, type Harness } from './rpc-harness.js';
+
+/**
+ * SPEC §9 against a real server: session cookie sign-in (httpOnly, SameSite), logout, /auth/me,
+ * the first admin from configuration, scrypt password hashes and SHA-256 token hashes at rest,
+ * and no secret in the logs.
+ */
+let h: Harness;
+const logLines: string[] = [];
+const sink = new Writable({
+  write(chunk: Buffer, _enc, done) {
+    logLines.push(String(chunk));
+    done();
+  },
+});
+
+beforeAll(async () => {
+  h = await startHarness({ admin: { username: 'boss', password: 'boss-password-1' } }, pino({ level: 'trace' }, sink));
+  ok(await h.rpc(h.adminToken, 'mission.project.init', { project_name: 'Auth', project_id: 'auth' }));
+});
+
+afterAll(async () => {
+  await h.close();
+});
+
+async function login(username: string, password: string): Promise<Response> {
+  return fetch(`${h.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+}
+
+const cookieOf = (res: Response): string => (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+
+describe('sessions', () => {
+  it('creates the first admin from configuration and signs in with a httpOnly SameSite=Lax cookie', async () => {
+    const res = await login('boss', 'boss-password-1');
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { user: { is_admin: boolean } }).user.is_admin).toBe(true);
+    const setCookie = res.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(/^mc_session=/);
+    expect(setCookie).toMatch(/HttpOnly/i);
+    expect(setCookie).toMatch(/SameSite=Lax/i);
+    const cookie = cookieOf(res);
+    const me = await fetch(`${h.url}/auth/me`, { headers: { cookie } });
+    expect(await me.json()).toMatchObject({ kind: 'user', username: 'boss', is_admin: true });
+    const rpc = await fetch(`${h.url}/rpc`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'mission.project.list' }) });
+    expect(rpc.status).toBe(200);
+    expect(((await rpc.json()) as { result: { projects: unknown[] } }).result.projects).toHaveLength(1);
+    // The cookie also opens the WebSocket.
+    const ws = await new Promise<number>((resolve) => {
+      void import('ws').then(({ default: WebSocket }) => {
+        const s = new WebSocket(h.wsUrl, { headers: { cookie } });
+        s.once('open', () => {
+          s.close();
+          resolve(101);
+        });
+        s.once('unexpected-response', (_q, r) => resolve(r.statusCode ?? 0));
+      });
+    });
+    expect(ws).toBe(101);
+  });
+
+  it('refuses a wrong password or unknown user with 401 and the same message', async () => {
+    const wrong = await login('boss', 'not-the-password');
+    const unknown = await login('nobody', 'whatever-password');
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(await wrong.json()).toEqual(await unknown.json());
+    expect(wrong.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('ends the session on logout: the cookie no longer works', async () => {
+    const cookie = cookieOf(await login('boss', 'boss-password-1'));
+    expect((await fetch(`${h.url}/auth/me`, { headers: { cookie } })).status).toBe(200);
+    const out = await fetch(`${h.url}/auth/logout`, { method: 'POST', headers: { cookie } });
+    expect(out.status).toBe(200);
+    expect((await fetch(`${h.url}/auth/me`, { headers: { cookie } })).status).toBe(401);
+    await expect(WsClient.open(h.wsUrl, cookie.split('=')[1], 'query')).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('tells an agent token who it is on /auth/me', async () => {
+    const agent = h.agentToken('nobody:auth');
+    // An instance that does not exist is not a live credential.
+    expect((await fetch(`${h.url}/auth/me`, { headers: { authorization: `Bearer ${agent}` } })).status).toBe(401);
+  });
+});
+
+describe('secrets at rest and in logs', () => {
+  it('stores passwords as scrypt (N=2^15, r=8, p=1, salted) and tokens only as SHA-256', async () => {
+    const row = h.store.db.prepare("SELECT password_hash FROM users WHERE username = 'boss'").get() as { password_hash: string };
+    expect(row.password_hash).toMatch(/^scrypt\$32768\$8\$1\$[A-Za-z0-9+/=]{20,}\$[A-Za-z0-9+/=]{40,}$/);
+    expect(row.password_hash).not.toContain('boss-password-1');
+    const { token } = h.accounts.createToken({ user: 'boss' });
+    expect(token.length).toBeGreaterThanOrEqual(43); // 256 random bits, base64url
+    const dump = JSON.stringify(h.store.db.prepare('SELECT * FROM api_tokens').all());
+    expect(dump).not.toContain(token);
+    expect(dump).toContain((await import('node:crypto')).createHash('sha256').update(token).digest('hex'));
+  });
+
+  it('never writes a password, bearer token or session cookie to the log', async () => {
+    const res = await login('boss', 'boss-password-1');
+    const cookie = cookieOf(res);
+    const { token } = h.accounts.createToken({ user: 'boss' });
+    await fetch(`${h.url}/auth/me`, { headers: { cookie } });
+    await h.rpc(token, 'mission.project.list');
+    await h.rpc(token, 'mission.nope');
+    const ws = await WsClient.open(h.wsUrl, token, 'query');
+    await ws.close();
+    const text = logLines.join('');
+    expect(logLines.length).toBeGreaterThan(3);
+    expect(text).toContain('"reqId"');
+    for (const secret of ['boss-password-1', token, cookie.split('=')[1]!]) expect(text).not.toContain(secret);
+  });
+});
