@@ -1,0 +1,32 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { newContext, watchConsole } from '../../support/browser.js';
+
+export interface SignedIn {
+  context: BrowserContext;
+  page: Page;
+  errors: string[];
+}
+
+/** Opens a fresh browser context (own cookies, own WebSocket) and signs in through the form. */
+export async function signIn(browser: Browser, baseURL: string, user: { username: string; password: string }, colorScheme: 'light' | 'dark' = 'light'): Promise<SignedIn> {
+  const context = await newContext(browser, baseURL, colorScheme);
+  const page = await context.newPage();
+  const { errors } = watchConsole(page);
+  await page.goto('/');
+  await page.fill('input[name=username]', user.username);
+  await page.fill('input[name=password]', user.password);
+  await page.click('button[type=submit]');
+  await page.locator('[data-testid=current-user]').waitFor();
+  return { context, page, errors };
+}
+
+export const card = (page: Page, taskId: string) => page.locator(`[data-testid="card-${taskId}"]`);
+export const column = (page: Page, status: string) => page.locator(`[data-testid="column-${status}"]`);
+export const cardIn = (page: Page, status: string, taskId: string) => page.locator(`[data-testid="column-${status}"] [data-testid="card-${taskId}"]`);
+
+/** Opens the board and waits until the socket is live and the columns are drawn. */
+export async function openBoard(page: Page, projectId: string): Promise<void> {
+  await page.goto(`/p/${projectId}`);
+  await page.locator('[data-testid=board]').waitFor();
+  await page.locator('[data-testid=connection-state][data-phase=open]').waitFor();
+}
