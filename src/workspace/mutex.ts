@@ -27,6 +27,12 @@ interface LocalQueue {
   waiters: (() => void)[];
 }
 
+/**
+ * Tokens of the locks this process holds right now, across all FileMutex instances: a lock
+ * file naming our own pid with a token not in here was left by us and is stale.
+ */
+const heldByThisProcess = new Set<string>();
+
 const POLL_MIN_MS = 2;
 const POLL_MAX_MS = 50;
 
@@ -36,6 +42,12 @@ export function lockFileOf(file: string): string {
 
 function takeoverGuardOf(lockFile: string): string {
   return `${lockFile}.takeover`;
+}
+
+/** Whether the holder of a lock file may still be using it. */
+function holderIsLive(holder: LockHolder): boolean {
+  if (holder.pid === process.pid) return heldByThisProcess.has(holder.token);
+  return isProcessAlive(holder.pid);
 }
 
 /** True unless the OS says no process has this pid (EPERM means it exists under another user). */
@@ -138,10 +150,14 @@ export class FileMutex {
       }
       const token = randomBytes(12).toString('hex');
       let ok = false;
+      heldByThisProcess.add(token);
       try {
         ok = await this.acquireFile(lockFileOf(key), { pid: process.pid, token, at: Date.now() }, deadline);
       } finally {
-        if (!ok) this.releaseLocal(key);
+        if (!ok) {
+          heldByThisProcess.delete(token);
+          this.releaseLocal(key);
+        }
       }
       if (ok) {
         let released = false;
@@ -151,6 +167,7 @@ export class FileMutex {
           try {
             await removeIfHeldBy(lockFileOf(key), token);
           } finally {
+            heldByThisProcess.delete(token);
             this.releaseLocal(key);
           }
         };
@@ -196,7 +213,7 @@ export class FileMutex {
       if (await createExclusive(lockFile, me)) return true;
       const holder = await readHolder(lockFile);
       if (holder === 'missing') continue; // released between our link and our read
-      if (holder === null || !isProcessAlive(holder.pid)) await this.takeOverStale(lockFile, holder);
+      if (holder === null || !holderIsLive(holder)) await this.takeOverStale(lockFile, holder);
       else {
         if (Date.now() >= deadline) return false;
         await sleep(Math.min(pause, Math.max(1, deadline - Date.now())) + Math.random() * pause);
@@ -214,19 +231,22 @@ export class FileMutex {
   private async takeOverStale(lockFile: string, seen: LockHolder | null): Promise<void> {
     const guard = takeoverGuardOf(lockFile);
     const me: LockHolder = { pid: process.pid, token: randomBytes(12).toString('hex'), at: Date.now() };
+    heldByThisProcess.add(me.token);
     if (!(await createExclusive(guard, me))) {
+      heldByThisProcess.delete(me.token);
       const guardHolder = await readHolder(guard);
       // A taker that died inside the guard leaves it behind; its section is tiny, so clear it.
-      if (guardHolder !== 'missing' && (guardHolder === null || !isProcessAlive(guardHolder.pid))) await unlink(guard).catch(() => undefined);
+      if (guardHolder !== 'missing' && (guardHolder === null || !holderIsLive(guardHolder))) await unlink(guard).catch(() => undefined);
       await sleep(POLL_MIN_MS);
       return;
     }
     try {
       const now = await readHolder(lockFile);
       const same = now !== 'missing' && (now === null ? seen === null : seen !== null && now.token === seen.token);
-      if (same && (now === null || !isProcessAlive(now.pid))) await unlink(lockFile).catch(() => undefined);
+      if (same && (now === null || !holderIsLive(now))) await unlink(lockFile).catch(() => undefined);
     } finally {
       await removeIfHeldBy(guard, me.token);
+      heldByThisProcess.delete(me.token);
     }
   }
 }

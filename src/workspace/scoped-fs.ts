@@ -44,6 +44,18 @@ function notFound(relative: string): MissionError {
   return new MissionError('NOT_FOUND', `No such file: ${relative || '/'}`, { path: relative });
 }
 
+/** rmdir `from` and its parents up to and including `upTo`, stopping at the first non-empty one. */
+async function removeEmptyChain(from: string, upTo: string): Promise<void> {
+  for (let dir = from; dir.length >= upTo.length; dir = path.dirname(dir)) {
+    try {
+      await rmdir(dir);
+    } catch {
+      return;
+    }
+    if (dir === upTo) return;
+  }
+}
+
 export class ScopedFileSystem {
   constructor(
     private readonly root: string,
@@ -105,21 +117,29 @@ export class ScopedFileSystem {
     }
     const planned = await this.resolve(input);
     this.check(actor, 'write', planned);
+    const parent = path.dirname(planned.absolute);
+    let firstCreated: string | undefined;
     try {
-      await mkdir(path.dirname(planned.absolute), { recursive: true });
+      firstCreated = await mkdir(parent, { recursive: true });
     } catch (err) {
       if (errno(err) === 'EEXIST' || errno(err) === 'ENOTDIR') throw new MissionError('INVALID_INPUT', 'A parent of this path is a file', { path: planned.relative });
       throw err;
     }
-    return this.mutex.withLock(planned.absolute, async () => {
-      // Re-resolve under the lock: the parents exist now and are checked physically again.
-      const target = await this.resolve(input);
-      this.check(actor, 'write', target);
-      const existed = await this.fileExists(target);
-      if (opts.expected_version !== undefined) this.checkExpected(target.relative, existed ? await this.currentVersion(target) : null, opts);
-      await atomicWrite(target.absolute, bytes);
-      return { path: target.relative, version: contentVersion(bytes), size: bytes.length, created: !existed };
-    });
+    try {
+      return await this.mutex.withLock(planned.absolute, async () => {
+        // Re-resolve under the lock: the parents exist now and are checked physically again.
+        const target = await this.resolve(input);
+        this.check(actor, 'write', target);
+        const existed = await this.fileExists(target);
+        if (opts.expected_version !== undefined) this.checkExpected(target.relative, existed ? await this.currentVersion(target) : null, opts);
+        await atomicWrite(target.absolute, bytes);
+        return { path: target.relative, version: contentVersion(bytes), size: bytes.length, created: !existed };
+      });
+    } catch (err) {
+      // A refused write changes nothing: remove the folders it created (those still empty).
+      if (firstCreated !== undefined) await removeEmptyChain(parent, firstCreated);
+      throw err;
+    }
   }
 
   async delete(input: unknown, actor: FileActor, opts: WriteOptions = {}): Promise<{ path: string; deleted: 'file' | 'dir' }> {

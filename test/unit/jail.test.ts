@@ -184,6 +184,9 @@ describe('file jail: legal operations', () => {
     expect((await ws.fsRead('alpha', 'src/conf.json', { as: SHURI })).content).toBe('{"v":2}');
     expectRefused(await attempt(() => ws.fsWrite('alpha', 'src/conf.json', { as: SHURI, content: 'new', expected_version: null })), 'CONFLICT');
     expect((await ws.fsWrite('alpha', 'src/fresh.json', { as: SHURI, content: 'new', expected_version: null })).created).toBe(true);
+    // A refused write into new folders leaves no folders behind.
+    expectRefused(await attempt(() => ws.fsWrite('alpha', 'src/new/deeper/x.json', { as: SHURI, content: 'x', expected_version: 'abc' })), 'CONFLICT');
+    expect(existsSync(path.join(dataDir, 'projects/alpha/src/new'))).toBe(false);
   });
 
   it('bounds sizes with LIMIT_EXCEEDED and writes nothing', async () => {

@@ -115,6 +115,13 @@ describe('FileMutex', () => {
     expect(existsSync(lockFileOf(file))).toBe(false);
   });
 
+  it('takes over a lock file naming this very process when no lock of ours holds that token', async () => {
+    const mutex = new FileMutex({ timeoutMs: 500, retries: 0 });
+    const file = path.join(dir, 'leftover.md');
+    writeFileSync(lockFileOf(file), JSON.stringify({ pid: process.pid, token: 'left-behind', at: 0 }));
+    expect(await mutex.withLock(file, async () => 'reclaimed')).toBe('reclaimed');
+  });
+
   it('does not take over a lock file held by a live process', async () => {
     const mutex = new FileMutex({ timeoutMs: 50, retries: 0 });
     const file = path.join(dir, 'live.md');
