@@ -8,7 +8,14 @@ type AgentSnapshot = SnapshotFrom<typeof agentMachine>;
 export function agentStateOf(snapshot: AgentSnapshot): AgentState {
   const value: unknown = snapshot.value;
   if (typeof value === 'string') {
-    if (value === 'provisioning' || value === 'blocked' || value === 'paused' || value === 'upgrading' || value === 'expired' || value === 'destroyed') {
+    if (
+      value === 'provisioning' ||
+      value === 'blocked' ||
+      value === 'paused' ||
+      value === 'upgrading' ||
+      value === 'expired' ||
+      value === 'destroyed'
+    ) {
       return value;
     }
   } else if (value !== null && typeof value === 'object' && 'active' in value) {

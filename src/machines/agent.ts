@@ -58,7 +58,13 @@ export type AgentEvent =
   /** Any tool call of the agent; the runtime may push the deadman deadline with it. */
   | ({ type: 'sign_of_life'; at: number; deadman_at?: number | null } & WithBy)
   /** `mission.agent.sync`: a sign of life; which task it holds is decided by task_taken/released. */
-  | ({ type: 'sync'; at: number; status: AgentStatusReport; current_task_id?: string | null; deadman_at?: number | null } & WithBy)
+  | ({
+      type: 'sync';
+      at: number;
+      status: AgentStatusReport;
+      current_task_id?: string | null;
+      deadman_at?: number | null;
+    } & WithBy)
   | ({ type: 'task_taken'; task_id: string; at: number; deadman_at: number | null } & WithBy)
   | ({ type: 'task_released'; task_id: string } & WithBy)
   | ({ type: 'pause' } & WithBy)
@@ -94,60 +100,103 @@ export const agentMachine = setup({
     byOperatorOrRuntime: ({ event }) => isRuntime(event.by) || isOperator(event.by),
     /** A human's answer (member+) reaches the agent, or the runtime relays it. */
     answersHelp: ({ context, event }) =>
-      event.type === 'help_answered' && event.task_id === context.blocked_task_id && (isRuntime(event.by) || isHumanWriter(event.by)),
+      event.type === 'help_answered' &&
+      event.task_id === context.blocked_task_id &&
+      (isRuntime(event.by) || isHumanWriter(event.by)),
     /** Only the pulse in flight can end; a stale or foreign pulse_id is refused. */
-    endsPulseInFlight: ({ context, event }) => event.type === 'pulse_end' && isRuntime(event.by) && context.pulse_id !== null && event.pulse_id === context.pulse_id,
+    endsPulseInFlight: ({ context, event }) =>
+      event.type === 'pulse_end' &&
+      isRuntime(event.by) &&
+      context.pulse_id !== null &&
+      event.pulse_id === context.pulse_id,
     /** A new pulse only when none is in flight (a pulse never starts twice). */
-    startsPulse: ({ context, event }) => event.type === 'pulse_start' && isRuntime(event.by) && context.pulse_id === null,
+    startsPulse: ({ context, event }) =>
+      event.type === 'pulse_start' && isRuntime(event.by) && context.pulse_id === null,
     releasesHeldTask: ({ context, event }) =>
-      event.type === 'task_released' && event.task_id === context.current_task_id && (isRuntime(event.by) || isSelf(event.by, context.id)),
-    asksHelp: ({ context, event }) => event.type === 'help_requested' && (isRuntime(event.by) || isSelf(event.by, context.id)),
+      event.type === 'task_released' &&
+      event.task_id === context.current_task_id &&
+      (isRuntime(event.by) || isSelf(event.by, context.id)),
+    asksHelp: ({ context, event }) =>
+      event.type === 'help_requested' && (isRuntime(event.by) || isSelf(event.by, context.id)),
     /** Only the runtime, only for an agent holding a task, never before the deadline. */
     deadmanDue: ({ context, event }) =>
-      event.type === 'deadman_expire' && isRuntime(event.by) && context.current_task_id !== null && context.deadman_at !== null && event.at >= context.deadman_at,
+      event.type === 'deadman_expire' &&
+      isRuntime(event.by) &&
+      context.current_task_id !== null &&
+      context.deadman_at !== null &&
+      event.at >= context.deadman_at,
     /** The runtime applied the new SOUL.md; the agent returns to where the upgrade found it. */
-    upgradeReturnsTo: ({ context, event }, params: { state: UpgradeReturn }) => isRuntime(event.by) && context.upgrade_return === params.state,
+    upgradeReturnsTo: ({ context, event }, params: { state: UpgradeReturn }) =>
+      isRuntime(event.by) && context.upgrade_return === params.state,
   },
   actions: {
     recordSignOfLife: assign(({ context, event }) => {
       if (event.type !== 'sign_of_life' && event.type !== 'sync') return {};
       return {
         last_seen_at: Math.max(context.last_seen_at ?? event.at, event.at),
-        deadman_at: event.deadman_at !== undefined && context.current_task_id !== null ? event.deadman_at : context.deadman_at,
+        deadman_at:
+          event.deadman_at !== undefined && context.current_task_id !== null
+            ? event.deadman_at
+            : context.deadman_at,
       };
     }),
-    recordSchedule: assign({ next_pulse_at: ({ context, event }) => (event.type === 'schedule' ? event.next_pulse_at : context.next_pulse_at) }),
+    recordSchedule: assign({
+      next_pulse_at: ({ context, event }) =>
+        event.type === 'schedule' ? event.next_pulse_at : context.next_pulse_at,
+    }),
     recordProvisioned: assign({
-      next_pulse_at: ({ context, event }) => (event.type === 'provisioned' && event.next_pulse_at !== undefined ? event.next_pulse_at : context.next_pulse_at),
+      next_pulse_at: ({ context, event }) =>
+        event.type === 'provisioned' && event.next_pulse_at !== undefined
+          ? event.next_pulse_at
+          : context.next_pulse_at,
     }),
     holdTask: assign(({ context, event }) =>
       event.type === 'task_taken'
-        ? { current_task_id: event.task_id, deadman_at: event.deadman_at, last_seen_at: Math.max(context.last_seen_at ?? event.at, event.at) }
+        ? {
+            current_task_id: event.task_id,
+            deadman_at: event.deadman_at,
+            last_seen_at: Math.max(context.last_seen_at ?? event.at, event.at),
+          }
         : {},
     ),
     releaseTask: assign({ current_task_id: null, deadman_at: null }),
     beginPulse: assign(({ event }) =>
-      event.type === 'pulse_start' ? { pulse_id: event.pulse_id, last_pulse_at: event.at, next_pulse_at: event.next_pulse_at } : {},
+      event.type === 'pulse_start'
+        ? { pulse_id: event.pulse_id, last_pulse_at: event.at, next_pulse_at: event.next_pulse_at }
+        : {},
     ),
     endPulse: assign(({ context, event }) => ({
       pulse_id: null,
       last_pulse_outcome: event.type === 'pulse_end' ? event.outcome : context.last_pulse_outcome,
     })),
-    recordHelpRequest: assign({ blocked_task_id: ({ context, event }) => (event.type === 'help_requested' ? event.task_id : context.blocked_task_id) }),
+    recordHelpRequest: assign({
+      blocked_task_id: ({ context, event }) =>
+        event.type === 'help_requested' ? event.task_id : context.blocked_task_id,
+    }),
     clearHelpRequest: assign({ blocked_task_id: null }),
     stopPulses: assign({ next_pulse_at: null }),
-    recordResume: assign({ next_pulse_at: ({ context, event }) => (event.type === 'resume' ? event.next_pulse_at : context.next_pulse_at) }),
+    recordResume: assign({
+      next_pulse_at: ({ context, event }) =>
+        event.type === 'resume' ? event.next_pulse_at : context.next_pulse_at,
+    }),
     /** The deadman took the task back (the task actor gets its own deadman_expire). */
     loseTask: assign({ current_task_id: null, deadman_at: null }),
     beginUpgrade: assign(({ event }, params: { from: UpgradeReturn }) =>
-      event.type === 'upgrade' ? { pending_soul_version: event.soul_version, upgrade_return: params.from } : {},
+      event.type === 'upgrade'
+        ? { pending_soul_version: event.soul_version, upgrade_return: params.from }
+        : {},
     ),
     applyUpgrade: assign(({ context }) => ({
       soul_version: context.pending_soul_version ?? context.soul_version,
       pending_soul_version: null,
       upgrade_return: null,
     })),
-    stopClocks: assign({ next_pulse_at: null, deadman_at: null, current_task_id: null, blocked_task_id: null }),
+    stopClocks: assign({
+      next_pulse_at: null,
+      deadman_at: null,
+      current_task_id: null,
+      blocked_task_id: null,
+    }),
   },
 }).createMachine({
   id: MACHINE_ID,
@@ -179,7 +228,11 @@ export const agentMachine = setup({
         ...bookkeeping,
         help_requested: { target: 'blocked', guard: 'asksHelp', actions: 'recordHelpRequest' },
         pause: { target: 'paused', guard: 'byOperatorOrRuntime', actions: 'stopPulses' },
-        upgrade: { target: 'upgrading', guard: 'byOperatorOrRuntime', actions: { type: 'beginUpgrade', params: { from: 'active' } } },
+        upgrade: {
+          target: 'upgrading',
+          guard: 'byOperatorOrRuntime',
+          actions: { type: 'beginUpgrade', params: { from: 'active' } },
+        },
         deadman_expire: { target: 'expired', guard: 'deadmanDue', actions: 'loseTask' },
       },
       states: {
@@ -196,9 +249,17 @@ export const agentMachine = setup({
         ...bookkeeping,
         ...lingeringPulseEnd,
         help_answered: { target: 'active', guard: 'answersHelp', actions: 'clearHelpRequest' },
-        resume: { target: 'active', guard: 'byOperatorOrRuntime', actions: ['clearHelpRequest', 'recordResume'] },
+        resume: {
+          target: 'active',
+          guard: 'byOperatorOrRuntime',
+          actions: ['clearHelpRequest', 'recordResume'],
+        },
         pause: { target: 'paused', guard: 'byOperatorOrRuntime', actions: 'stopPulses' },
-        upgrade: { target: 'upgrading', guard: 'byOperatorOrRuntime', actions: { type: 'beginUpgrade', params: { from: 'blocked' } } },
+        upgrade: {
+          target: 'upgrading',
+          guard: 'byOperatorOrRuntime',
+          actions: { type: 'beginUpgrade', params: { from: 'blocked' } },
+        },
       },
     },
     paused: {
@@ -207,8 +268,16 @@ export const agentMachine = setup({
         ...lingeringPulseEnd,
         // An answer while paused is kept out of the way; the agent stays paused.
         help_answered: { guard: 'answersHelp', actions: 'clearHelpRequest' },
-        resume: { target: 'active', guard: 'byOperatorOrRuntime', actions: ['clearHelpRequest', 'recordResume'] },
-        upgrade: { target: 'upgrading', guard: 'byOperatorOrRuntime', actions: { type: 'beginUpgrade', params: { from: 'paused' } } },
+        resume: {
+          target: 'active',
+          guard: 'byOperatorOrRuntime',
+          actions: ['clearHelpRequest', 'recordResume'],
+        },
+        upgrade: {
+          target: 'upgrading',
+          guard: 'byOperatorOrRuntime',
+          actions: { type: 'beginUpgrade', params: { from: 'paused' } },
+        },
       },
     },
     upgrading: {
@@ -216,9 +285,21 @@ export const agentMachine = setup({
         ...bookkeeping,
         ...lingeringPulseEnd,
         upgraded: [
-          { target: 'paused', guard: { type: 'upgradeReturnsTo', params: { state: 'paused' } }, actions: 'applyUpgrade' },
-          { target: 'blocked', guard: { type: 'upgradeReturnsTo', params: { state: 'blocked' } }, actions: 'applyUpgrade' },
-          { target: 'active', guard: { type: 'upgradeReturnsTo', params: { state: 'active' } }, actions: 'applyUpgrade' },
+          {
+            target: 'paused',
+            guard: { type: 'upgradeReturnsTo', params: { state: 'paused' } },
+            actions: 'applyUpgrade',
+          },
+          {
+            target: 'blocked',
+            guard: { type: 'upgradeReturnsTo', params: { state: 'blocked' } },
+            actions: 'applyUpgrade',
+          },
+          {
+            target: 'active',
+            guard: { type: 'upgradeReturnsTo', params: { state: 'active' } },
+            actions: 'applyUpgrade',
+          },
         ],
       },
     },
@@ -230,7 +311,11 @@ export const agentMachine = setup({
         pulse_start: { target: 'active.pulsing', guard: 'startsPulse', actions: 'beginPulse' },
         resume: { target: 'active', guard: 'byOperatorOrRuntime', actions: 'recordResume' },
         pause: { target: 'paused', guard: 'byOperatorOrRuntime', actions: 'stopPulses' },
-        upgrade: { target: 'upgrading', guard: 'byOperatorOrRuntime', actions: { type: 'beginUpgrade', params: { from: 'active' } } },
+        upgrade: {
+          target: 'upgrading',
+          guard: 'byOperatorOrRuntime',
+          actions: { type: 'beginUpgrade', params: { from: 'active' } },
+        },
       },
     },
     destroyed: { type: 'final' },

@@ -9,7 +9,13 @@ export {
   type TaskEvent,
   type TaskEventType,
 } from './task.js';
-export { resolveMove, allowedTargets, moveEvent, type TaskSnapshot, type MoveOptions } from './resolve-move.js';
+export {
+  resolveMove,
+  allowedTargets,
+  moveEvent,
+  type TaskSnapshot,
+  type MoveOptions,
+} from './resolve-move.js';
 export { taskStatusOf, toTaskView } from './task-view.js';
 export {
   agentMachine,
@@ -36,4 +42,9 @@ export {
   type ProjectEventType,
   type ProjectEmitted,
 } from './project.js';
-export { migrateSnapshot, isRestorable, SNAPSHOT_MIGRATIONS, type PersistedSnapshotJson } from './migrate-snapshot.js';
+export {
+  migrateSnapshot,
+  isRestorable,
+  SNAPSHOT_MIGRATIONS,
+  type PersistedSnapshotJson,
+} from './migrate-snapshot.js';

@@ -31,21 +31,35 @@ export const SNAPSHOT_MIGRATIONS: Record<string, MachineMigrations> = {
 };
 
 /** Migrates a persisted snapshot from `fromVersion` to the machine's current version. */
-export function migrateSnapshot(machineId: string, fromVersion: number, snapshotJson: PersistedSnapshotJson): PersistedSnapshotJson {
+export function migrateSnapshot(
+  machineId: string,
+  fromVersion: number,
+  snapshotJson: PersistedSnapshotJson,
+): PersistedSnapshotJson {
   const migrations = SNAPSHOT_MIGRATIONS[machineId];
-  if (!migrations) throw new MissionError('INVALID_INPUT', `no machine named ${JSON.stringify(machineId)}`, { machine_id: machineId });
-  if (!Number.isInteger(fromVersion) || fromVersion > migrations.current) {
-    throw new MissionError('INVALID_INPUT', `snapshot of ${machineId} v${fromVersion} is newer than this server (v${migrations.current})`, {
+  if (!migrations)
+    throw new MissionError('INVALID_INPUT', `no machine named ${JSON.stringify(machineId)}`, {
       machine_id: machineId,
-      from_version: fromVersion,
-      current_version: migrations.current,
     });
+  if (!Number.isInteger(fromVersion) || fromVersion > migrations.current) {
+    throw new MissionError(
+      'INVALID_INPUT',
+      `snapshot of ${machineId} v${fromVersion} is newer than this server (v${migrations.current})`,
+      {
+        machine_id: machineId,
+        from_version: fromVersion,
+        current_version: migrations.current,
+      },
+    );
   }
   let snapshot = snapshotJson;
   for (let version = fromVersion; version < migrations.current; version++) {
     const step = migrations.steps[version];
     if (!step) {
-      throw new MissionError('INVALID_INPUT', `no migration for ${machineId} snapshots from v${version}`, { machine_id: machineId, from_version: version });
+      throw new MissionError('INVALID_INPUT', `no migration for ${machineId} snapshots from v${version}`, {
+        machine_id: machineId,
+        from_version: version,
+      });
     }
     snapshot = step(snapshot);
   }

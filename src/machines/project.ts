@@ -46,20 +46,34 @@ export type ProjectEmitted =
   | { type: 'assignment_needed'; project_id: string };
 
 export const projectMachine = setup({
-  types: {} as { context: ProjectContext; events: ProjectEvent; input: ProjectInput; emitted: ProjectEmitted },
+  types: {} as {
+    context: ProjectContext;
+    events: ProjectEvent;
+    input: ProjectInput;
+    emitted: ProjectEmitted;
+  },
   guards: {
     /** Anyone who may change the project's work: member+, its agents, the runtime. */
-    byContributor: ({ context, event }) => isHumanWriter(event.by) || isAgentOf(event.by, context.id) || isRuntime(event.by),
+    byContributor: ({ context, event }) =>
+      isHumanWriter(event.by) || isAgentOf(event.by, context.id) || isRuntime(event.by),
     byOperatorOrRuntime: ({ event }) => isOperator(event.by) || isRuntime(event.by),
   },
   actions: {
     numberTask: assign({ task_counter: ({ context }) => context.task_counter + 1 }),
     bumpKanbanVersion: assign({ kanban_version: ({ context }) => context.kanban_version + 1 }),
-    requestKanbanRender: emit(({ context }) => ({ type: 'render_kanban' as const, project_id: context.id, kanban_version: context.kanban_version })),
+    requestKanbanRender: emit(({ context }) => ({
+      type: 'render_kanban' as const,
+      project_id: context.id,
+      kanban_version: context.kanban_version,
+    })),
     mergeSettings: assign({
-      settings: ({ context, event }) => (event.type === 'settings_changed' ? { ...context.settings, ...event.settings } : context.settings),
+      settings: ({ context, event }) =>
+        event.type === 'settings_changed' ? { ...context.settings, ...event.settings } : context.settings,
     }),
-    requestAssignment: emit(({ context }) => ({ type: 'assignment_needed' as const, project_id: context.id })),
+    requestAssignment: emit(({ context }) => ({
+      type: 'assignment_needed' as const,
+      project_id: context.id,
+    })),
   },
 }).createMachine({
   id: MACHINE_ID,

@@ -14,7 +14,8 @@ export type TaskSnapshot = SnapshotFrom<typeof taskMachine>;
 export function resolveMove(snapshot: TaskSnapshot, target: TaskStatusName): TaskEventType | null {
   const from = taskStatusOf(snapshot);
   if (from === target) return null;
-  if (target === 'blocked') return from === 'backlog' || from === 'in_progress' || from === 'review' ? 'block' : null;
+  if (target === 'blocked')
+    return from === 'backlog' || from === 'in_progress' || from === 'review' ? 'block' : null;
   switch (from) {
     case 'backlog':
       if (target === 'in_progress') return 'start';
@@ -74,7 +75,11 @@ export function moveEvent(type: TaskEventType, by: By, options: MoveOptions): Ta
  * when its transition is enabled and lands on the target (a deadman expiry at the last attempt
  * lands on `blocked`, not `backlog`). Reject and block are evaluated as if a reason were given.
  */
-export function allowedTargets(snapshot: TaskSnapshot, by: By, options: { deps_done: boolean }): TaskStatusName[] {
+export function allowedTargets(
+  snapshot: TaskSnapshot,
+  by: By,
+  options: { deps_done: boolean },
+): TaskStatusName[] {
   const allowed: TaskStatusName[] = [];
   for (const target of TASK_STATUS_NAMES) {
     const type = resolveMove(snapshot, target);

@@ -7,12 +7,16 @@ type TaskSnapshot = SnapshotFrom<typeof taskMachine>;
 /** The task's status: its top-level state, whose names are the status names (SPEC §3). */
 export function taskStatusOf(snapshot: TaskSnapshot): TaskStatusName {
   const value = snapshot.value;
-  if (typeof value === 'string' && (TASK_STATUS_NAMES as readonly string[]).includes(value)) return value as TaskStatusName;
+  if (typeof value === 'string' && (TASK_STATUS_NAMES as readonly string[]).includes(value))
+    return value as TaskStatusName;
   throw new Error(`task snapshot has no status state: ${JSON.stringify(value)}`);
 }
 
 /** The read model of a task; times are not machine state, so the host supplies them. */
-export function toTaskView(snapshot: TaskSnapshot, timestamps: { created_at: number; updated_at: number }): TaskView {
+export function toTaskView(
+  snapshot: TaskSnapshot,
+  timestamps: { created_at: number; updated_at: number },
+): TaskView {
   const c = snapshot.context;
   const status = taskStatusOf(snapshot);
   return {

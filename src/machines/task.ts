@@ -52,7 +52,13 @@ export type TaskEvent =
   | ({ type: 'reopen' } & WithBy)
   | ({ type: 'deadman_expire' } & WithBy)
   | ({ type: 'assign'; assignee_id: string | null } & WithBy)
-  | ({ type: 'update'; title?: string; description?: string; priority?: number; depends_on?: string[] } & WithBy);
+  | ({
+      type: 'update';
+      title?: string;
+      description?: string;
+      priority?: number;
+      depends_on?: string[];
+    } & WithBy);
 
 export type TaskEventType = TaskEvent['type'];
 
@@ -60,7 +66,11 @@ export type TaskEventType = TaskEvent['type'];
 type BlockableStatus = 'backlog' | 'in_progress' | 'review';
 
 function hasReason(event: TaskEvent): boolean {
-  return (event.type === 'reject' || event.type === 'block') && typeof event.reason === 'string' && event.reason.trim().length > 0;
+  return (
+    (event.type === 'reject' || event.type === 'block') &&
+    typeof event.reason === 'string' &&
+    event.reason.trim().length > 0
+  );
 }
 
 function isAssigneeOrHuman(context: TaskContext, by: By): boolean {
@@ -75,8 +85,10 @@ export const taskMachine = setup({
   types: {} as { context: TaskContext; events: TaskEvent; input: TaskInput },
   guards: {
     /** The assignee or a human, and every dependency is done. */
-    mayStart: ({ context, event }) => event.type === 'start' && event.deps_done === true && isAssigneeOrHuman(context, event.by),
-    maySubmitForReview: ({ context, event }) => context.require_review && isAssigneeOrHuman(context, event.by),
+    mayStart: ({ context, event }) =>
+      event.type === 'start' && event.deps_done === true && isAssigneeOrHuman(context, event.by),
+    maySubmitForReview: ({ context, event }) =>
+      context.require_review && isAssigneeOrHuman(context, event.by),
     maySubmitAsDone: ({ context, event }) => !context.require_review && isAssigneeOrHuman(context, event.by),
     /** A human or the lead, never the assignee approving its own work. */
     mayApprove: ({ context, event }) =>
@@ -88,13 +100,15 @@ export const taskMachine = setup({
       isHumanWriter(event.by) && (context.blocked_from ?? 'backlog') === params.state,
     byHuman: ({ event }) => isHumanWriter(event.by),
     /** Deadman expiry that uses up the last attempt: the task blocks instead of retrying. */
-    runtimeAtLastAttempt: ({ context, event }) => isRuntime(event.by) && context.attempts + 1 >= context.max_attempts,
+    runtimeAtLastAttempt: ({ context, event }) =>
+      isRuntime(event.by) && context.attempts + 1 >= context.max_attempts,
     byRuntime: ({ event }) => isRuntime(event.by),
     /**
      * SPEC §5 `task.assign` callers: member+ or an agent of the project; also the runtime, which
      * releases a destroyed instance's tasks (SPEC §4 destroyed: tasks released).
      */
-    mayAssign: ({ context, event }) => isHumanWriter(event.by) || isAgentOf(event.by, context.project_id) || isRuntime(event.by),
+    mayAssign: ({ context, event }) =>
+      isHumanWriter(event.by) || isAgentOf(event.by, context.project_id) || isRuntime(event.by),
     mayUpdate: ({ context, event }) => isHumanWriter(event.by) || isAgentOf(event.by, context.project_id),
   },
   actions: {
@@ -106,10 +120,14 @@ export const taskMachine = setup({
     recordDeadmanBlock: assign({ blocked_reason: DEADMAN_REASON, blocked_from: 'backlog' as TaskStatusName }),
     clearBlock: assign({ blocked_reason: null, blocked_from: null }),
     recordHelpAnswer: assign({
-      help_answer: ({ context, event }) => (event.type === 'unblock' && event.answer !== undefined ? event.answer : context.help_answer),
+      help_answer: ({ context, event }) =>
+        event.type === 'unblock' && event.answer !== undefined ? event.answer : context.help_answer,
     }),
     countAttempt: assign({ attempts: ({ context }) => context.attempts + 1 }),
-    setAssignee: assign({ assignee_id: ({ context, event }) => (event.type === 'assign' ? event.assignee_id : context.assignee_id) }),
+    setAssignee: assign({
+      assignee_id: ({ context, event }) =>
+        event.type === 'assign' ? event.assignee_id : context.assignee_id,
+    }),
     applyUpdate: assign(({ context, event }) => {
       if (event.type !== 'update') return {};
       return {
@@ -136,7 +154,11 @@ export const taskMachine = setup({
     backlog: {
       on: {
         start: { target: 'in_progress', guard: 'mayStart', actions: 'bumpVersion' },
-        block: { target: 'blocked', guard: 'mayBlock', actions: [{ type: 'recordBlock', params: { from: 'backlog' } }, 'bumpVersion'] },
+        block: {
+          target: 'blocked',
+          guard: 'mayBlock',
+          actions: [{ type: 'recordBlock', params: { from: 'backlog' } }, 'bumpVersion'],
+        },
         archive: { target: 'archived', guard: 'byHuman', actions: 'bumpVersion' },
         assign: { guard: 'mayAssign', actions: ['setAssignee', 'bumpVersion'] },
         update: { guard: 'mayUpdate', actions: ['applyUpdate', 'bumpVersion'] },
@@ -148,9 +170,17 @@ export const taskMachine = setup({
           { target: 'review', guard: 'maySubmitForReview', actions: 'bumpVersion' },
           { target: 'done', guard: 'maySubmitAsDone', actions: 'bumpVersion' },
         ],
-        block: { target: 'blocked', guard: 'mayBlock', actions: [{ type: 'recordBlock', params: { from: 'in_progress' } }, 'bumpVersion'] },
+        block: {
+          target: 'blocked',
+          guard: 'mayBlock',
+          actions: [{ type: 'recordBlock', params: { from: 'in_progress' } }, 'bumpVersion'],
+        },
         deadman_expire: [
-          { target: 'blocked', guard: 'runtimeAtLastAttempt', actions: ['countAttempt', 'recordDeadmanBlock', 'bumpVersion'] },
+          {
+            target: 'blocked',
+            guard: 'runtimeAtLastAttempt',
+            actions: ['countAttempt', 'recordDeadmanBlock', 'bumpVersion'],
+          },
           { target: 'backlog', guard: 'byRuntime', actions: ['countAttempt', 'bumpVersion'] },
         ],
         assign: { guard: 'mayAssign', actions: ['setAssignee', 'bumpVersion'] },
@@ -161,7 +191,11 @@ export const taskMachine = setup({
       on: {
         approve: { target: 'done', guard: 'mayApprove', actions: 'bumpVersion' },
         reject: { target: 'in_progress', guard: 'mayReject', actions: 'bumpVersion' },
-        block: { target: 'blocked', guard: 'mayBlock', actions: [{ type: 'recordBlock', params: { from: 'review' } }, 'bumpVersion'] },
+        block: {
+          target: 'blocked',
+          guard: 'mayBlock',
+          actions: [{ type: 'recordBlock', params: { from: 'review' } }, 'bumpVersion'],
+        },
         update: { guard: 'mayUpdate', actions: ['applyUpdate', 'bumpVersion'] },
       },
     },
@@ -175,9 +209,21 @@ export const taskMachine = setup({
     blocked: {
       on: {
         unblock: [
-          { target: 'backlog', guard: { type: 'mayUnblockTo', params: { state: 'backlog' } }, actions: ['recordHelpAnswer', 'clearBlock', 'bumpVersion'] },
-          { target: 'in_progress', guard: { type: 'mayUnblockTo', params: { state: 'in_progress' } }, actions: ['recordHelpAnswer', 'clearBlock', 'bumpVersion'] },
-          { target: 'review', guard: { type: 'mayUnblockTo', params: { state: 'review' } }, actions: ['recordHelpAnswer', 'clearBlock', 'bumpVersion'] },
+          {
+            target: 'backlog',
+            guard: { type: 'mayUnblockTo', params: { state: 'backlog' } },
+            actions: ['recordHelpAnswer', 'clearBlock', 'bumpVersion'],
+          },
+          {
+            target: 'in_progress',
+            guard: { type: 'mayUnblockTo', params: { state: 'in_progress' } },
+            actions: ['recordHelpAnswer', 'clearBlock', 'bumpVersion'],
+          },
+          {
+            target: 'review',
+            guard: { type: 'mayUnblockTo', params: { state: 'review' } },
+            actions: ['recordHelpAnswer', 'clearBlock', 'bumpVersion'],
+          },
         ],
         assign: { guard: 'mayAssign', actions: ['setAssignee', 'bumpVersion'] },
         update: { guard: 'mayUpdate', actions: ['applyUpdate', 'bumpVersion'] },

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import type { AgentState, By } from '../../src/core/index.js';
-import { agentMachine, agentStateOf, toAgentView, type AgentEvent, type AgentEventType } from '../../src/machines/index.js';
+import {
+  agentMachine,
+  agentStateOf,
+  toAgentView,
+  type AgentEvent,
+  type AgentEventType,
+} from '../../src/machines/index.js';
 
 const ID = 'shuri:vanguard';
 const BY = {
@@ -18,7 +24,16 @@ const WHO = Object.keys(BY) as Who[];
 const RT = BY.runtime;
 
 type Setup = AgentState;
-const SETUPS: Setup[] = ['provisioning', 'idle', 'pulsing', 'blocked', 'paused', 'upgrading', 'expired', 'destroyed'];
+const SETUPS: Setup[] = [
+  'provisioning',
+  'idle',
+  'pulsing',
+  'blocked',
+  'paused',
+  'upgrading',
+  'expired',
+  'destroyed',
+];
 
 /**
  * Reaches each state the way the runtime would. Every living state but `expired` holds task
@@ -35,7 +50,8 @@ function agentIn(state: Setup) {
     send({ type: 'provisioned', by: RT, next_pulse_at: 500 });
     send({ type: 'task_taken', by: RT, task_id: 'vanguard-1', at: 100, deadman_at: 1000 });
   }
-  if (state === 'pulsing') send({ type: 'pulse_start', by: RT, pulse_id: 'pulse-1', at: 500, next_pulse_at: 60_500 });
+  if (state === 'pulsing')
+    send({ type: 'pulse_start', by: RT, pulse_id: 'pulse-1', at: 500, next_pulse_at: 60_500 });
   if (state === 'blocked') send({ type: 'help_requested', by: BY.self, task_id: 'vanguard-1' });
   if (state === 'paused') send({ type: 'pause', by: BY.owner });
   if (state === 'upgrading') send({ type: 'upgrade', by: BY.owner, soul_version: 2 });
@@ -206,7 +222,12 @@ describe('agent machine guards and context', () => {
     expect(agentStateOf(actor.getSnapshot())).toBe('pulsing');
     expect(actor.getSnapshot().context.pulse_id).toBe('pulse-1');
     actor.send({ type: 'pulse_end', by: RT, pulse_id: 'pulse-1', at: 900, outcome: 'timeout' });
-    expect(actor.getSnapshot().context).toMatchObject({ pulse_id: null, last_pulse_outcome: 'timeout', last_pulse_at: 500, next_pulse_at: 60_500 });
+    expect(actor.getSnapshot().context).toMatchObject({
+      pulse_id: null,
+      last_pulse_outcome: 'timeout',
+      last_pulse_at: 500,
+      next_pulse_at: 60_500,
+    });
   });
 
   it('never fires the deadman early, nor for an agent holding no task', () => {
@@ -221,7 +242,11 @@ describe('agent machine guards and context', () => {
   it('pushes the deadman on a sign of life while working, and expiry takes the task away', () => {
     const actor = agentIn('idle');
     actor.send({ type: 'sign_of_life', by: BY.self, at: 800, deadman_at: 1800 });
-    expect(actor.getSnapshot().context).toMatchObject({ last_seen_at: 800, deadman_at: 1800, current_task_id: 'vanguard-1' });
+    expect(actor.getSnapshot().context).toMatchObject({
+      last_seen_at: 800,
+      deadman_at: 1800,
+      current_task_id: 'vanguard-1',
+    });
     actor.send({ type: 'deadman_expire', by: RT, at: 1500 });
     expect(agentStateOf(actor.getSnapshot())).toBe('idle');
     actor.send({ type: 'deadman_expire', by: RT, at: 1800 });
@@ -256,10 +281,18 @@ describe('agent machine guards and context', () => {
     for (const from of ['idle', 'paused', 'blocked'] as const) {
       const actor = agentIn(from);
       actor.send({ type: 'upgrade', by: BY.owner, soul_version: 4 });
-      expect(actor.getSnapshot().context).toMatchObject({ pending_soul_version: 4, soul_version: 1, current_task_id: 'vanguard-1' });
+      expect(actor.getSnapshot().context).toMatchObject({
+        pending_soul_version: 4,
+        soul_version: 1,
+        current_task_id: 'vanguard-1',
+      });
       actor.send({ type: 'upgraded', by: RT });
       expect(agentStateOf(actor.getSnapshot())).toBe(from);
-      expect(actor.getSnapshot().context).toMatchObject({ soul_version: 4, pending_soul_version: null, current_task_id: 'vanguard-1' });
+      expect(actor.getSnapshot().context).toMatchObject({
+        soul_version: 4,
+        pending_soul_version: null,
+        current_task_id: 'vanguard-1',
+      });
     }
   });
 
@@ -280,13 +313,28 @@ describe('agent machine guards and context', () => {
   });
 
   it('serialises its definition to JSON listing every state', () => {
-    const json = JSON.parse(JSON.stringify(agentMachine.toJSON())) as { states: Record<string, { states: Record<string, unknown> }> };
-    expect(Object.keys(json.states).sort()).toEqual(['active', 'blocked', 'destroyed', 'expired', 'paused', 'provisioning', 'upgrading']);
+    const json = JSON.parse(JSON.stringify(agentMachine.toJSON())) as {
+      states: Record<string, { states: Record<string, unknown> }>;
+    };
+    expect(Object.keys(json.states).sort()).toEqual([
+      'active',
+      'blocked',
+      'destroyed',
+      'expired',
+      'paused',
+      'provisioning',
+      'upgrading',
+    ]);
     expect(Object.keys(json.states.active?.states ?? {}).sort()).toEqual(['idle', 'pulsing']);
   });
 
   it('renders an AgentView with working derived from the held task', () => {
-    const view = toAgentView(agentIn('pulsing').getSnapshot(), { name: 'Shuri', role: 'engineer', pulse_slot: 17, driver: 'simulated' });
+    const view = toAgentView(agentIn('pulsing').getSnapshot(), {
+      name: 'Shuri',
+      role: 'engineer',
+      pulse_slot: 17,
+      driver: 'simulated',
+    });
     expect(view).toEqual({
       id: ID,
       soul_id: 'shuri',

@@ -1,9 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import type { By, ProjectSettings } from '../../src/core/index.js';
-import { projectMachine, type ProjectEmitted, type ProjectEvent, type ProjectEventType } from '../../src/machines/index.js';
+import {
+  projectMachine,
+  type ProjectEmitted,
+  type ProjectEvent,
+  type ProjectEventType,
+} from '../../src/machines/index.js';
 
-const SETTINGS: ProjectSettings = { pulse_interval: 60, pulse_timeout: 120, deadman_timeout: 300, max_attempts: 3, require_review: false, driver: 'simulated' };
+const SETTINGS: ProjectSettings = {
+  pulse_interval: 60,
+  pulse_timeout: 120,
+  deadman_timeout: 300,
+  max_attempts: 3,
+  require_review: false,
+  driver: 'simulated',
+};
 const OWNER: By = { kind: 'human', userId: 1, username: 'tony', role: 'owner' };
 const MEMBER: By = { kind: 'human', userId: 2, username: 'pepper', role: 'member' };
 const VIEWER: By = { kind: 'human', userId: 3, username: 'happy', role: 'viewer' };
@@ -12,7 +24,9 @@ const FOREIGN_AGENT: By = { kind: 'agent', instanceId: 'shuri:other', soulId: 's
 const RUNTIME: By = { kind: 'runtime' };
 
 function project(state: 'active' | 'archived' | 'deleted' = 'active', taskCounter = 0) {
-  const actor = createActor(projectMachine, { input: { id: 'vanguard', name: 'Vanguard', settings: SETTINGS, task_counter: taskCounter } });
+  const actor = createActor(projectMachine, {
+    input: { id: 'vanguard', name: 'Vanguard', settings: SETTINGS, task_counter: taskCounter },
+  });
   const emitted: ProjectEmitted[] = [];
   actor.on('*', (e) => emitted.push(e));
   actor.start();
@@ -32,8 +46,20 @@ const EVENTS: Record<ProjectEventType, ProjectEvent> = {
 };
 /** Hand table: the state after each event; missing = refused. */
 const NEXT: Record<'active' | 'archived' | 'deleted', Partial<Record<ProjectEventType, string>>> = {
-  active: { task_created: 'active', board_changed: 'active', settings_changed: 'active', archive: 'archived', delete: 'deleted', assign_backlog: 'active' },
-  archived: { board_changed: 'archived', settings_changed: 'archived', unarchive: 'active', delete: 'deleted' },
+  active: {
+    task_created: 'active',
+    board_changed: 'active',
+    settings_changed: 'active',
+    archive: 'archived',
+    delete: 'deleted',
+    assign_backlog: 'active',
+  },
+  archived: {
+    board_changed: 'archived',
+    settings_changed: 'archived',
+    unarchive: 'active',
+    delete: 'deleted',
+  },
   deleted: {},
 };
 
@@ -81,8 +107,16 @@ describe('project machine', () => {
   it('merges settings changes from an owner or the runtime only', () => {
     const { actor } = project();
     actor.send({ type: 'settings_changed', by: MEMBER, settings: { max_attempts: 9 } });
-    actor.send({ type: 'settings_changed', by: OWNER, settings: { pulse_interval: 900, require_review: true } });
-    expect(actor.getSnapshot().context.settings).toEqual({ ...SETTINGS, pulse_interval: 900, require_review: true });
+    actor.send({
+      type: 'settings_changed',
+      by: OWNER,
+      settings: { pulse_interval: 900, require_review: true },
+    });
+    expect(actor.getSnapshot().context.settings).toEqual({
+      ...SETTINGS,
+      pulse_interval: 900,
+      require_review: true,
+    });
   });
 
   it('lets only an owner/admin or the runtime archive and delete', () => {
@@ -90,7 +124,11 @@ describe('project machine', () => {
       expect(project().actor.getSnapshot().can({ type: 'archive', by })).toBe(false);
       expect(project().actor.getSnapshot().can({ type: 'delete', by })).toBe(false);
     }
-    expect(project().actor.getSnapshot().can({ type: 'delete', by: { kind: 'human', userId: 9, username: 'root', role: 'admin' } })).toBe(true);
+    expect(
+      project()
+        .actor.getSnapshot()
+        .can({ type: 'delete', by: { kind: 'human', userId: 9, username: 'root', role: 'admin' } }),
+    ).toBe(true);
   });
 
   it('serialises its definition to JSON listing every state', () => {

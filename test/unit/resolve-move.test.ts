@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import { parseTaskStatus, type By, type TaskStatusName } from '../../src/core/index.js';
-import { moveEvent, resolveMove, taskMachine, taskStatusOf, type TaskEvent } from '../../src/machines/index.js';
+import {
+  moveEvent,
+  resolveMove,
+  taskMachine,
+  taskStatusOf,
+  type TaskEvent,
+} from '../../src/machines/index.js';
 
 const ADMIN: By = { kind: 'human', userId: 1, username: 'root', role: 'admin' };
 const STATUSES: TaskStatusName[] = ['backlog', 'in_progress', 'review', 'done', 'blocked', 'archived'];
@@ -18,14 +24,34 @@ const TRANSITION: Record<TaskStatusName, Partial<Record<TaskStatusName, string>>
 
 function taskIn(status: TaskStatusName, requireReview: boolean, blockedFrom: TaskStatusName = 'in_progress') {
   const actor = createActor(taskMachine, {
-    input: { id: 'p-1', project_id: 'p', title: 't', description: '', priority: 3, assignee_id: null, depends_on: [], require_review: requireReview, max_attempts: 3 },
+    input: {
+      id: 'p-1',
+      project_id: 'p',
+      title: 't',
+      description: '',
+      priority: 3,
+      assignee_id: null,
+      depends_on: [],
+      require_review: requireReview,
+      max_attempts: 3,
+    },
   }).start();
   const path: Record<TaskStatusName, TaskEvent[]> = {
     backlog: [],
     in_progress: [{ type: 'start', by: ADMIN, deps_done: true }],
-    review: [{ type: 'start', by: ADMIN, deps_done: true }, { type: 'submit', by: ADMIN }],
-    done: [{ type: 'start', by: ADMIN, deps_done: true }, { type: 'submit', by: ADMIN }, { type: 'approve', by: ADMIN }],
-    blocked: [...(blockedFrom === 'backlog' ? [] : [{ type: 'start', by: ADMIN, deps_done: true } as const]), { type: 'block', by: ADMIN, reason: 'r' }],
+    review: [
+      { type: 'start', by: ADMIN, deps_done: true },
+      { type: 'submit', by: ADMIN },
+    ],
+    done: [
+      { type: 'start', by: ADMIN, deps_done: true },
+      { type: 'submit', by: ADMIN },
+      { type: 'approve', by: ADMIN },
+    ],
+    blocked: [
+      ...(blockedFrom === 'backlog' ? [] : [{ type: 'start', by: ADMIN, deps_done: true } as const]),
+      { type: 'block', by: ADMIN, reason: 'r' },
+    ],
     archived: [{ type: 'archive', by: ADMIN }],
   };
   for (const e of path[status]) actor.send(e);
@@ -62,10 +88,22 @@ describe('resolveMove', () => {
   });
 
   it('builds move events carrying what their guards read', () => {
-    expect(moveEvent('start', ADMIN, { deps_done: false })).toEqual({ type: 'start', by: ADMIN, deps_done: false });
-    expect(moveEvent('reject', ADMIN, { deps_done: true, reason: 'no tests' })).toEqual({ type: 'reject', by: ADMIN, reason: 'no tests' });
+    expect(moveEvent('start', ADMIN, { deps_done: false })).toEqual({
+      type: 'start',
+      by: ADMIN,
+      deps_done: false,
+    });
+    expect(moveEvent('reject', ADMIN, { deps_done: true, reason: 'no tests' })).toEqual({
+      type: 'reject',
+      by: ADMIN,
+      reason: 'no tests',
+    });
     expect(moveEvent('block', ADMIN, { deps_done: true })).toEqual({ type: 'block', by: ADMIN, reason: '' });
-    expect(moveEvent('unblock', ADMIN, { deps_done: true, answer: 'use v2' })).toEqual({ type: 'unblock', by: ADMIN, answer: 'use v2' });
+    expect(moveEvent('unblock', ADMIN, { deps_done: true, answer: 'use v2' })).toEqual({
+      type: 'unblock',
+      by: ADMIN,
+      answer: 'use v2',
+    });
     expect(() => moveEvent('assign', ADMIN, { deps_done: true })).toThrow();
   });
 });

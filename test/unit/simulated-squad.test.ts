@@ -99,7 +99,8 @@ class FakeBoard {
 
   private move(t: TaskView, to: string, soul: string, reason: unknown): TaskView {
     const assignee = t.assignee_id === soul;
-    if (!assignee && !this.leadMayReview) throw new MissionError('FORBIDDEN', 'an agent may only move tasks assigned to it');
+    if (!assignee && !this.leadMayReview)
+      throw new MissionError('FORBIDDEN', 'an agent may only move tasks assigned to it');
     const lead = soul === this.lead && !assignee;
     const depsDone = t.depends_on.every((d) => this.tasks.get(d)?.status === 'done');
     const legal: Partial<Record<TaskStatusName, Partial<Record<string, boolean>>>> = {
@@ -110,7 +111,8 @@ class FakeBoard {
     const allowed = Object.entries(legal[t.status] ?? {})
       .filter(([, ok]) => ok)
       .map(([target]) => target);
-    if (!allowed.includes(to)) throw new MissionError('ILLEGAL_TRANSITION', `${t.status} → ${to}`, { state: t.status, allowed });
+    if (!allowed.includes(to))
+      throw new MissionError('ILLEGAL_TRANSITION', `${t.status} → ${to}`, { state: t.status, allowed });
     return this.set(t, to as TaskStatusName);
   }
 
@@ -131,7 +133,12 @@ function ref(soulId: string): InstanceRef {
   return { id: `${soulId}:vanguard`, soulId, projectId: 'vanguard', soulVersion: 1 };
 }
 
-function pulse(driver: SimulatedDriver, soulId: string, pulseId: string, signal = new AbortController().signal): Promise<PulseOutcome> {
+function pulse(
+  driver: SimulatedDriver,
+  soulId: string,
+  pulseId: string,
+  signal = new AbortController().signal,
+): Promise<PulseOutcome> {
   return driver.deliverPulse(ref(soulId), '[SYSTEM STATUS UPDATE]', { pulseId, timeoutMs: 1000, signal });
 }
 
@@ -162,8 +169,16 @@ describe('simulated squad', () => {
   it('replays a pulse id on a fresh driver with the same calls', async () => {
     const first = new FakeBoard(false);
     const second = new FakeBoard(false);
-    await pulse(new SimulatedDriver({ callMethod: first.callMethod, roster: () => ROSTER, seed: 3 }), 'jarvis', 'pulse-x');
-    await pulse(new SimulatedDriver({ callMethod: second.callMethod, roster: () => ROSTER, seed: 3 }), 'jarvis', 'pulse-x');
+    await pulse(
+      new SimulatedDriver({ callMethod: first.callMethod, roster: () => ROSTER, seed: 3 }),
+      'jarvis',
+      'pulse-x',
+    );
+    await pulse(
+      new SimulatedDriver({ callMethod: second.callMethod, roster: () => ROSTER, seed: 3 }),
+      'jarvis',
+      'pulse-x',
+    );
     expect(second.calls).toEqual(first.calls);
   });
 
@@ -174,7 +189,8 @@ describe('simulated squad', () => {
     await pulse(driver, 'jarvis', 'lead-1');
     if (board.unassignedBacklog().length > 0) await pulse(driver, 'jarvis', 'lead-2');
     expect(board.unassignedBacklog()).toEqual([]);
-    const assigneeOf = (title: string): string | null => [...board.tasks.values()].find((t) => t.title === title)!.assignee_id;
+    const assigneeOf = (title: string): string | null =>
+      [...board.tasks.values()].find((t) => t.title === title)!.assignee_id;
     // Read off the fixture by hand: each task's text names one teammate's skill.
     expect(assigneeOf('Expose the mission API endpoints')).toBe('shuri');
     expect(assigneeOf('Add token login and session auth')).toBe('vision');
@@ -188,9 +204,14 @@ describe('simulated squad', () => {
 
   it('spreads tasks without a skill match by workload', async () => {
     const board = new FakeBoard(false);
-    await pulse(new SimulatedDriver({ callMethod: board.callMethod, roster: () => ROSTER, seed: 1 }), 'jarvis', 'lead-1');
+    await pulse(
+      new SimulatedDriver({ callMethod: board.callMethod, roster: () => ROSTER, seed: 1 }),
+      'jarvis',
+      'lead-1',
+    );
     const load = new Map<string, number>();
-    for (const t of board.tasks.values()) if (t.assignee_id) load.set(t.assignee_id, (load.get(t.assignee_id) ?? 0) + 1);
+    for (const t of board.tasks.values())
+      if (t.assignee_id) load.set(t.assignee_id, (load.get(t.assignee_id) ?? 0) + 1);
     expect(load.has('jarvis')).toBe(false);
     expect(Math.max(...load.values()) - Math.min(...load.values())).toBeLessThanOrEqual(2);
   });
@@ -207,10 +228,14 @@ describe('simulated squad', () => {
     expect(shuri.slice(0, 2)).toEqual(['mission.task.list', 'mission.task.list']);
     expect(shuri).toContain('mission.agent.sync');
     expect(shuri.indexOf('mission.agent.sync')).toBeLessThan(shuri.indexOf('mission.task.move'));
-    const friday = board.calls.filter((c) => c.instanceId === 'friday:vanguard' && c.name === 'mission.task.move');
+    const friday = board.calls.filter(
+      (c) => c.instanceId === 'friday:vanguard' && c.name === 'mission.task.move',
+    );
     // friday's board task waits for the API; she starts her accessibility task instead.
     await pulse(driver, 'friday', 'friday-1');
-    const fridayMoves = board.calls.filter((c) => c.instanceId === 'friday:vanguard' && c.name === 'mission.task.move').slice(friday.length);
+    const fridayMoves = board.calls
+      .filter((c) => c.instanceId === 'friday:vanguard' && c.name === 'mission.task.move')
+      .slice(friday.length);
     expect(fridayMoves.map((c) => c.params.task_id)).toEqual(['vanguard-5']);
   });
 
@@ -223,17 +248,26 @@ describe('simulated squad', () => {
       expect(String(l.params.thought)).toContain(title);
       expect(String(l.params.action).length).toBeGreaterThan(0);
     }
-    const toReview = board.calls.filter((c) => c.name === 'mission.task.move' && c.params.new_status === 'review');
+    const toReview = board.calls.filter(
+      (c) => c.name === 'mission.task.move' && c.params.new_status === 'review',
+    );
     expect(toReview.length).toBeGreaterThan(3);
     const done = [...board.tasks.values()].filter((t) => t.status === 'done');
     expect(done.length).toBeGreaterThan(3);
-    const approvals = board.calls.filter((c) => c.name === 'mission.task.move' && c.params.new_status === 'done' && c.instanceId === 'jarvis:vanguard');
+    const approvals = board.calls.filter(
+      (c) =>
+        c.name === 'mission.task.move' &&
+        c.params.new_status === 'done' &&
+        c.instanceId === 'jarvis:vanguard',
+    );
     expect(approvals.length).toBeGreaterThan(0);
   });
 
   it('asks for help on roughly one working pulse in ten, and mentions teammates in comments', async () => {
     const board = await simulate(5, 40);
-    const working = board.calls.filter((c) => c.name === 'mission.agent.sync' && c.params.status === 'working').length;
+    const working = board.calls.filter(
+      (c) => c.name === 'mission.agent.sync' && c.params.status === 'working',
+    ).length;
     const help = board.calls.filter((c) => c.name === 'mission.control.request_help');
     expect(working).toBeGreaterThan(30);
     expect(help.length / working).toBeGreaterThan(0.03);
@@ -250,7 +284,8 @@ describe('simulated squad', () => {
   it('stops reviewing for the pulse when reviews are forbidden to it, and still finishes the pulse', async () => {
     const board = new FakeBoard(true, 'jarvis', false);
     const driver = new SimulatedDriver({ callMethod: board.callMethod, roster: () => ROSTER, seed: 1 });
-    for (const id of ['vanguard-1', 'vanguard-8', 'vanguard-10']) board.tasks.set(id, { ...board.tasks.get(id)!, status: 'review' });
+    for (const id of ['vanguard-1', 'vanguard-8', 'vanguard-10'])
+      board.tasks.set(id, { ...board.tasks.get(id)!, status: 'review' });
     expect((await pulse(driver, 'jarvis', 'lead-1')).status).toBe('ok');
     const reviewMoves = board.calls.filter((c) => c.name === 'mission.task.move');
     expect(reviewMoves.length).toBe(1);
@@ -290,7 +325,14 @@ describe('demo squad fixture', () => {
   it('is project vanguard with six souls, one lead, and ~14 backlog tasks with dependencies', () => {
     const squad = demoSquad();
     expect(squad.project).toEqual({ project_id: 'vanguard', project_name: 'Vanguard' });
-    expect(squad.souls.map((s) => s.soul_id).sort()).toEqual(['friday', 'groot', 'jarvis', 'shuri', 'vision', 'wanda']);
+    expect(squad.souls.map((s) => s.soul_id).sort()).toEqual([
+      'friday',
+      'groot',
+      'jarvis',
+      'shuri',
+      'vision',
+      'wanda',
+    ]);
     expect(squad.souls.filter((s) => s.role === 'lead').map((s) => s.soul_id)).toEqual(['jarvis']);
     for (const s of squad.souls) {
       expect(s.skills.length).toBeGreaterThan(0);

@@ -15,7 +15,17 @@ const HUMAN: By = { kind: 'human', userId: 1, username: 'tony', role: 'owner' };
 
 function persistedTaskInReview(): PersistedSnapshotJson {
   const actor = createActor(taskMachine, {
-    input: { id: 'vanguard-3', project_id: 'vanguard', title: 'Ship it', description: '', priority: 1, assignee_id: 'shuri', depends_on: [], require_review: true, max_attempts: 3 },
+    input: {
+      id: 'vanguard-3',
+      project_id: 'vanguard',
+      title: 'Ship it',
+      description: '',
+      priority: 1,
+      assignee_id: 'shuri',
+      depends_on: [],
+      require_review: true,
+      max_attempts: 3,
+    },
   }).start();
   actor.send({ type: 'start', by: HUMAN, deps_done: true });
   actor.send({ type: 'submit', by: HUMAN });
@@ -35,7 +45,10 @@ describe('snapshot migration', () => {
     expect(isRestorable(taskMachine, migrated)).toBe(true);
 
     // XState's types require `input` even when restoring; a snapshot makes input unused.
-    const restored = createActor(taskMachine, { snapshot: migrated as unknown as Snapshot<unknown>, input: undefined as never }).start();
+    const restored = createActor(taskMachine, {
+      snapshot: migrated as unknown as Snapshot<unknown>,
+      input: undefined as never,
+    }).start();
     expect(restored.getSnapshot().value).toBe('review');
     restored.send({ type: 'approve', by: HUMAN });
     expect(restored.getSnapshot().value).toBe('done');
@@ -54,9 +67,15 @@ describe('snapshot migration', () => {
 
   it('refuses a snapshot newer than this server, an unknown machine and a version with no step', () => {
     const current = persistedTaskInReview();
-    expect(() => migrateSnapshot('task', TASK_MACHINE_VERSION + 1, current)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
-    expect(() => migrateSnapshot('robot', 1, current)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
-    expect(() => migrateSnapshot('agent', 0, current)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    expect(() => migrateSnapshot('task', TASK_MACHINE_VERSION + 1, current)).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
+    expect(() => migrateSnapshot('robot', 1, current)).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
+    expect(() => migrateSnapshot('agent', 0, current)).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
   });
 
   it('tells restorable snapshots from incompatible ones (XState does not throw on those)', () => {
@@ -67,11 +86,34 @@ describe('snapshot migration', () => {
     expect(isRestorable(taskMachine, null)).toBe(false);
     expect(isRestorable(agentMachine, good)).toBe(false);
 
-    const agent = createActor(agentMachine, { input: { id: 'shuri:vanguard', soul_id: 'shuri', project_id: 'vanguard', soul_version: 1, is_lead: false } }).start();
+    const agent = createActor(agentMachine, {
+      input: {
+        id: 'shuri:vanguard',
+        soul_id: 'shuri',
+        project_id: 'vanguard',
+        soul_version: 1,
+        is_lead: false,
+      },
+    }).start();
     agent.send({ type: 'provisioned', by: { kind: 'runtime' } });
     expect(isRestorable(agentMachine, JSON.parse(JSON.stringify(agent.getPersistedSnapshot())))).toBe(true);
 
-    const project = createActor(projectMachine, { input: { id: 'vanguard', name: 'Vanguard', settings: { pulse_interval: 60, pulse_timeout: 120, deadman_timeout: 300, max_attempts: 3, require_review: false, driver: 'simulated' } } }).start();
-    expect(isRestorable(projectMachine, JSON.parse(JSON.stringify(project.getPersistedSnapshot())))).toBe(true);
+    const project = createActor(projectMachine, {
+      input: {
+        id: 'vanguard',
+        name: 'Vanguard',
+        settings: {
+          pulse_interval: 60,
+          pulse_timeout: 120,
+          deadman_timeout: 300,
+          max_attempts: 3,
+          require_review: false,
+          driver: 'simulated',
+        },
+      },
+    }).start();
+    expect(isRestorable(projectMachine, JSON.parse(JSON.stringify(project.getPersistedSnapshot())))).toBe(
+      true,
+    );
   });
 });

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, type SnapshotFrom } from 'xstate';
+import { toDirectedGraph } from 'xstate/graph';
 import type { By, TaskStatusName } from '../../src/core/index.js';
-import { allowedTargets, moveEvent, resolveMove, taskMachine, toTaskView, type TaskEvent, type TaskInput } from '../../src/machines/index.js';
+import {
+  allowedTargets,
+  moveEvent,
+  resolveMove,
+  taskMachine,
+  toTaskView,
+  type TaskEvent,
+  type TaskInput,
+} from '../../src/machines/index.js';
 
 type Snap = SnapshotFrom<typeof taskMachine>;
 
@@ -36,7 +45,11 @@ function input(overrides: Partial<TaskInput> = {}): TaskInput {
 }
 
 /** Drives a fresh task into `status` with an admin's events (the path the board would take). */
-function taskIn(status: TaskStatusName, overrides: Partial<TaskInput> = {}, blockedFrom: TaskStatusName = 'in_progress') {
+function taskIn(
+  status: TaskStatusName,
+  overrides: Partial<TaskInput> = {},
+  blockedFrom: TaskStatusName = 'in_progress',
+) {
   const actor = createActor(taskMachine, { input: input(overrides) }).start();
   const send = (e: TaskEvent): void => actor.send(e);
   const start = (): void => send({ type: 'start', by: ADMIN, deps_done: true });
@@ -160,7 +173,12 @@ describe('task guards', () => {
   });
 
   it('never lets the assignee approve its own work, even when it is the lead', () => {
-    const leadAssignee: By = { kind: 'agent', instanceId: `jarvis:${PROJECT}`, soulId: 'jarvis', isLead: true };
+    const leadAssignee: By = {
+      kind: 'agent',
+      instanceId: `jarvis:${PROJECT}`,
+      soulId: 'jarvis',
+      isLead: true,
+    };
     const actor = taskIn('review', { assignee_id: 'jarvis' });
     actor.send({ type: 'approve', by: leadAssignee });
     expect(actor.getSnapshot().value).toBe('review');
@@ -198,7 +216,11 @@ describe('task guards', () => {
     expect(s.context).toMatchObject({ attempts: 3, blocked_reason: 'deadman', blocked_from: 'backlog' });
     actor.send({ type: 'unblock', by: BY.member, answer: 'retry with a smaller scope' });
     expect(actor.getSnapshot().value).toBe('backlog');
-    expect(actor.getSnapshot().context).toMatchObject({ blocked_reason: null, blocked_from: null, help_answer: 'retry with a smaller scope' });
+    expect(actor.getSnapshot().context).toMatchObject({
+      blocked_reason: null,
+      blocked_from: null,
+      help_answer: 'retry with a smaller scope',
+    });
   });
 
   for (const from of ['backlog', 'in_progress', 'review'] as const) {
@@ -234,7 +256,13 @@ describe('task guards', () => {
     for (const state of STATUSES) {
       for (const who of WHO) {
         const actor = taskIn(state);
-        actor.send({ type: 'update', by: BY[who], title: 'Recalibrate', priority: 1, depends_on: [`${PROJECT}-4`] });
+        actor.send({
+          type: 'update',
+          by: BY[who],
+          title: 'Recalibrate',
+          priority: 1,
+          depends_on: [`${PROJECT}-4`],
+        });
         const accepted = state !== 'archived' && who !== 'viewer' && who !== 'runtime';
         const c = actor.getSnapshot().context;
         expect(c.title, `${state} by ${who}`).toBe(accepted ? 'Recalibrate' : 'Calibrate the arc reactor');
@@ -270,13 +298,47 @@ describe('task guards', () => {
 
 describe('task machine definition and read model', () => {
   it('serialises to JSON listing every status as a top-level state, with named guards', () => {
-    const json = JSON.parse(JSON.stringify(taskMachine.toJSON())) as { states: Record<string, { on: Record<string, { guard?: unknown }[]> }> };
+    const json = JSON.parse(JSON.stringify(taskMachine.toJSON())) as {
+      states: Record<string, { on: Record<string, { guard?: unknown }[]> }>;
+    };
     expect(Object.keys(json.states).sort()).toEqual([...STATUSES].sort());
-    const guards = Object.values(json.states).flatMap((s) => Object.values(s.on).flatMap((ts) => ts.map((t) => t.guard)));
+    const guards = Object.values(json.states).flatMap((s) =>
+      Object.values(s.on).flatMap((ts) => ts.map((t) => t.guard)),
+    );
     expect(guards.length).toBeGreaterThan(15);
     for (const guard of guards) {
-      expect(typeof guard === 'string' || (typeof guard === 'object' && guard !== null && 'type' in guard), JSON.stringify(guard)).toBe(true);
+      expect(
+        typeof guard === 'string' || (typeof guard === 'object' && guard !== null && 'type' in guard),
+        JSON.stringify(guard),
+      ).toBe(true);
     }
+  });
+
+  it('draws as a statechart whose edges are exactly the SPEC §3 from → to pairs', () => {
+    const graph = toDirectedGraph(taskMachine);
+    expect(graph.children.map((c) => c.stateNode.key).sort()).toEqual([...STATUSES].sort());
+    // Targetless transitions (assign, update) draw as self-loops; the table lists moves only.
+    const moves = graph.children.flatMap((c) => c.edges.filter((e) => e.source !== e.target));
+    const pairs = new Set(moves.map((e) => `${e.source.key}→${e.target.key}`));
+    const spec = [
+      'backlog→in_progress',
+      'in_progress→review',
+      'in_progress→done',
+      'review→done',
+      'review→in_progress',
+      'backlog→blocked',
+      'in_progress→blocked',
+      'review→blocked',
+      'blocked→backlog',
+      'blocked→in_progress',
+      'blocked→review',
+      'backlog→archived',
+      'done→archived',
+      'done→backlog',
+      'archived→backlog',
+      'in_progress→backlog',
+    ];
+    expect([...pairs].sort()).toEqual(spec.sort());
   });
 
   it('renders a TaskView with status code and the host timestamps', () => {

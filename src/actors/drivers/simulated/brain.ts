@@ -9,7 +9,11 @@ import { byPriority, isLead, planAssignments, type SquadMember } from './squad.j
  * a real agent's tool calls take, and decides with the pulse's seeded PRNG, so the same board
  * and the same pulse id give the same calls.
  */
-export type CallMethod = (name: string, params: Record<string, unknown>, context: { instanceId: string }) => Promise<unknown>;
+export type CallMethod = (
+  name: string,
+  params: Record<string, unknown>,
+  context: { instanceId: string },
+) => Promise<unknown>;
 
 /** How likely each behaviour is on a pulse spent working on a task. */
 export const BEHAVIOUR = {
@@ -40,9 +44,15 @@ export class PulseAborted extends Error {
 
 /** A refusal the brain expects and works around (a move the machine did not allow). */
 function refusal(err: unknown): { code: string; allowed: string[] } | null {
-  if (typeof err !== 'object' || err === null || !('code' in err) || typeof err.code !== 'string') return null;
-  const data = 'data' in err && typeof err.data === 'object' && err.data !== null ? (err.data as Record<string, unknown>) : {};
-  const allowed = Array.isArray(data.allowed) ? data.allowed.filter((a): a is string => typeof a === 'string') : [];
+  if (typeof err !== 'object' || err === null || !('code' in err) || typeof err.code !== 'string')
+    return null;
+  const data =
+    'data' in err && typeof err.data === 'object' && err.data !== null
+      ? (err.data as Record<string, unknown>)
+      : {};
+  const allowed = Array.isArray(data.allowed)
+    ? data.allowed.filter((a): a is string => typeof a === 'string')
+    : [];
   return err.code === 'ILLEGAL_TRANSITION' || err.code === 'FORBIDDEN' ? { code: err.code, allowed } : null;
 }
 
@@ -59,8 +69,14 @@ export async function runPulse(input: PulseInput): Promise<PulseLog> {
   const teammates = squad.filter((m) => m.soul_id !== instance.soulId);
 
   let board = await listBoard(call, instance.projectId);
-  const current = board.filter((t) => t.assignee_id === instance.soulId && t.status === 'in_progress').sort(byPriority)[0];
-  await call('mission.agent.sync', { instance_id: instance.id, status: current ? 'working' : 'idle', current_task_id: current?.id ?? null });
+  const current = board
+    .filter((t) => t.assignee_id === instance.soulId && t.status === 'in_progress')
+    .sort(byPriority)[0];
+  await call('mission.agent.sync', {
+    instance_id: instance.id,
+    status: current ? 'working' : 'idle',
+    current_task_id: current?.id ?? null,
+  });
 
   if (isLead(me)) board = await leadTheSquad(call, rng, board, squad, instance.soulId);
 
@@ -78,7 +94,11 @@ async function listBoard(call: Call, projectId: string): Promise<TaskView[]> {
   const tasks: TaskView[] = [];
   let cursor: string | null = null;
   do {
-    const page = (await call('mission.task.list', { project_id: projectId, limit: 500, ...(cursor ? { cursor } : {}) })) as { tasks: TaskView[]; next_cursor: string | null };
+    const page = (await call('mission.task.list', {
+      project_id: projectId,
+      limit: 500,
+      ...(cursor ? { cursor } : {}),
+    })) as { tasks: TaskView[]; next_cursor: string | null };
     tasks.push(...page.tasks);
     cursor = page.next_cursor;
   } while (cursor);
@@ -86,18 +106,36 @@ async function listBoard(call: Call, projectId: string): Promise<TaskView[]> {
 }
 
 /** The lead's duties: assign the unassigned backlog, then review what teammates submitted. */
-async function leadTheSquad(call: Call, rng: Rng, board: TaskView[], squad: readonly SquadMember[], leadId: string): Promise<TaskView[]> {
+async function leadTheSquad(
+  call: Call,
+  rng: Rng,
+  board: TaskView[],
+  squad: readonly SquadMember[],
+  leadId: string,
+): Promise<TaskView[]> {
   const updated = new Map(board.map((t) => [t.id, t]));
   for (const { task_id, assignee_id } of planAssignments(board, squad, leadId)) {
     const task = (await call('mission.task.assign', { task_id, assignee_id })) as TaskView | undefined;
-    updated.set(task_id, task && typeof task === 'object' && 'id' in task ? task : { ...updated.get(task_id)!, assignee_id });
+    updated.set(
+      task_id,
+      task && typeof task === 'object' && 'id' in task ? task : { ...updated.get(task_id)!, assignee_id },
+    );
   }
-  for (const task of board.filter((t) => t.status === 'review' && t.assignee_id !== leadId).sort(byPriority)) {
+  for (const task of board
+    .filter((t) => t.status === 'review' && t.assignee_id !== leadId)
+    .sort(byPriority)) {
     const reject = rng.chance(BEHAVIOUR.reject);
     try {
-      const moved = (await call('mission.task.move', reject
-        ? { task_id: task.id, new_status: 'in_progress', reason: `Needs another pass: add tests covering "${task.title}".` }
-        : { task_id: task.id, new_status: 'done' })) as TaskView | undefined;
+      const moved = (await call(
+        'mission.task.move',
+        reject
+          ? {
+              task_id: task.id,
+              new_status: 'in_progress',
+              reason: `Needs another pass: add tests covering "${task.title}".`,
+            }
+          : { task_id: task.id, new_status: 'done' },
+      )) as TaskView | undefined;
       if (moved && typeof moved === 'object' && 'id' in moved) updated.set(task.id, moved);
     } catch (err) {
       const refused = refusal(err);
@@ -110,23 +148,36 @@ async function leadTheSquad(call: Call, rng: Rng, board: TaskView[], squad: read
 }
 
 /** A working pulse: think aloud, maybe ask for help, maybe ping a teammate, maybe submit. */
-async function workOn(call: Call, rng: Rng, task: TaskView, teammates: readonly SquadMember[]): Promise<void> {
+async function workOn(
+  call: Call,
+  rng: Rng,
+  task: TaskView,
+  teammates: readonly SquadMember[],
+): Promise<void> {
   const thoughts = rng.int(1, 3);
-  for (let i = 0; i < thoughts; i++) await call('mission.control.log_event', { task_id: task.id, ...workThought(rng, task.title) });
+  for (let i = 0; i < thoughts; i++)
+    await call('mission.control.log_event', { task_id: task.id, ...workThought(rng, task.title) });
   if (rng.chance(BEHAVIOUR.requestHelp)) {
     // request_help blocks the task and the agent: nothing more this pulse.
     await call('mission.control.request_help', { task_id: task.id, issue: helpIssue(rng, task.title) });
     return;
   }
   if (teammates.length > 0 && rng.chance(BEHAVIOUR.mention)) {
-    await call('mission.task.comment', { task_id: task.id, text: mentionText(rng, task.title, rng.pick(teammates).soul_id) });
+    await call('mission.task.comment', {
+      task_id: task.id,
+      text: mentionText(rng, task.title, rng.pick(teammates).soul_id),
+    });
   }
   if (rng.chance(BEHAVIOUR.submit)) await submit(call, task);
 }
 
 /** Submits to done, or to review where the project requires it (the refusal names the target). */
 async function submit(call: Call, task: TaskView): Promise<void> {
-  await call('mission.control.log_event', { task_id: task.id, thought: `"${task.title}" is complete and tested; submitting it.`, action: 'submit task' });
+  await call('mission.control.log_event', {
+    task_id: task.id,
+    thought: `"${task.title}" is complete and tested; submitting it.`,
+    action: 'submit task',
+  });
   try {
     await call('mission.task.move', { task_id: task.id, new_status: 'done' });
   } catch (err) {
@@ -140,7 +191,12 @@ async function submit(call: Call, task: TaskView): Promise<void> {
 async function pickUpWork(call: Call, rng: Rng, board: readonly TaskView[], soulId: string): Promise<void> {
   const status = new Map(board.map((t) => [t.id, t.status]));
   const mine = board
-    .filter((t) => t.assignee_id === soulId && t.status === 'backlog' && t.depends_on.every((d) => status.get(d) === 'done'))
+    .filter(
+      (t) =>
+        t.assignee_id === soulId &&
+        t.status === 'backlog' &&
+        t.depends_on.every((d) => status.get(d) === 'done'),
+    )
     .sort(byPriority);
   for (const task of mine) {
     try {

@@ -37,7 +37,8 @@ export class SimulatedDriver implements AgentDriver {
     if (earlier) return earlier;
     const outcome = this.run(instance, request).then((result) => {
       // A transient failure or an abort may be retried with the same pulse id: let it run again.
-      if (result.status === 'aborted' || (result.status === 'failed' && result.error.transient)) this.delivered.delete(key);
+      if (result.status === 'aborted' || (result.status === 'failed' && result.error.transient))
+        this.delivered.delete(key);
       return result;
     });
     this.delivered.set(key, outcome);
@@ -62,8 +63,12 @@ export class SimulatedDriver implements AgentDriver {
       return { status: 'ok', output: log.join('\n') };
     } catch (err) {
       if (err instanceof PulseAborted || signal.aborted) return { status: 'aborted' };
-      const code = typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : 'INTERNAL';
-      const severity = typeof err === 'object' && err !== null && 'severity' in err ? err.severity : undefined;
+      const code =
+        typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
+          ? err.code
+          : 'INTERNAL';
+      const severity =
+        typeof err === 'object' && err !== null && 'severity' in err ? err.severity : undefined;
       const message = err instanceof Error ? err.message : String(err);
       return { status: 'failed', error: { code, message, transient: severity === 'transient' } };
     } finally {

@@ -5,11 +5,23 @@ import type { Rng } from './prng.js';
  * task at hand, chosen by the pulse's PRNG.
  */
 const THOUGHTS: readonly ((title: string) => { thought: string; action: string })[] = [
-  (t) => ({ thought: `Re-reading the acceptance criteria for "${t}" before touching code.`, action: 'read task description' }),
-  (t) => ({ thought: `Sketching the smallest change that moves "${t}" forward.`, action: 'draft plan in working.md' }),
-  (t) => ({ thought: `Checking how "${t}" interacts with what the rest of the squad shipped.`, action: 'review recent changes' }),
+  (t) => ({
+    thought: `Re-reading the acceptance criteria for "${t}" before touching code.`,
+    action: 'read task description',
+  }),
+  (t) => ({
+    thought: `Sketching the smallest change that moves "${t}" forward.`,
+    action: 'draft plan in working.md',
+  }),
+  (t) => ({
+    thought: `Checking how "${t}" interacts with what the rest of the squad shipped.`,
+    action: 'review recent changes',
+  }),
   (t) => ({ thought: `Writing a failing test first for "${t}".`, action: 'write test' }),
-  (t) => ({ thought: `The core of "${t}" works locally; tightening the edge cases.`, action: 'implement edge cases' }),
+  (t) => ({
+    thought: `The core of "${t}" works locally; tightening the edge cases.`,
+    action: 'implement edge cases',
+  }),
   (t) => ({ thought: `Profiling the hot path touched by "${t}".`, action: 'run benchmark' }),
   (t) => ({ thought: `Cleaning up naming and comments in the "${t}" change.`, action: 'refactor' }),
   (t) => ({ thought: `Running the suite again after the last "${t}" edit.`, action: 'run tests' }),

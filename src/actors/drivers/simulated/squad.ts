@@ -36,20 +36,29 @@ export function skillMatch(task: TaskView, member: SquadMember): number {
  * the teammate whose skills it mentions most, then to the one with the fewest open tasks, then
  * in roster order. The lead takes work itself only when it has no teammate.
  */
-export function planAssignments(tasks: readonly TaskView[], squad: readonly SquadMember[], leadId: string): { task_id: string; assignee_id: string }[] {
+export function planAssignments(
+  tasks: readonly TaskView[],
+  squad: readonly SquadMember[],
+  leadId: string,
+): { task_id: string; assignee_id: string }[] {
   const teammates = squad.filter((m) => m.soul_id !== leadId);
   const candidates = teammates.length > 0 ? teammates : squad.filter((m) => m.soul_id === leadId);
   if (candidates.length === 0) return [];
   const load = new Map<string, number>(candidates.map((m) => [m.soul_id, 0]));
   for (const t of tasks) {
-    if (t.assignee_id !== null && OPEN.has(t.status) && load.has(t.assignee_id)) load.set(t.assignee_id, (load.get(t.assignee_id) ?? 0) + 1);
+    if (t.assignee_id !== null && OPEN.has(t.status) && load.has(t.assignee_id))
+      load.set(t.assignee_id, (load.get(t.assignee_id) ?? 0) + 1);
   }
   const plan: { task_id: string; assignee_id: string }[] = [];
   for (const task of tasks.filter((t) => t.status === 'backlog' && t.assignee_id === null).sort(byPriority)) {
     let best = candidates[0]!;
     for (const member of candidates.slice(1)) {
       const skillDelta = skillMatch(task, member) - skillMatch(task, best);
-      if (skillDelta > 0 || (skillDelta === 0 && (load.get(member.soul_id) ?? 0) < (load.get(best.soul_id) ?? 0))) best = member;
+      if (
+        skillDelta > 0 ||
+        (skillDelta === 0 && (load.get(member.soul_id) ?? 0) < (load.get(best.soul_id) ?? 0))
+      )
+        best = member;
     }
     load.set(best.soul_id, (load.get(best.soul_id) ?? 0) + 1);
     plan.push({ task_id: task.id, assignee_id: best.soul_id });
