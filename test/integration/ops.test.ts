@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGateway, type DriverPort } from '../../src/gateway/index.js';
+import { ok, startHarness, TEST_LIMITS, type Harness } from './rpc-harness.js';
+
+/** /healthz, /readyz (per component, 503 naming the failing one), /metrics, /api/tools, alert rules. */
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness();
+  ok(await h.rpc(h.adminToken, 'mission.soul.create', { soul_id: 'shuri', name: 'Shuri' }));
+  ok(await h.rpc(h.adminToken, 'mission.project.init', { project_name: 'Ops', project_id: 'ops', base_id: ['shuri'] }));
+  ok(await h.rpc(h.adminToken, 'mission.task.create', { project_id: 'ops', title: 'a' }));
+  await h.rpc(h.adminToken, 'mission.task.get', { task_id: 'ops-999' });
+});
+
+afterAll(async () => {
+  await h.close();
+});
+
+describe('health', () => {
+  it('answers /healthz and /readyz when store and bus are fine', async () => {
+    expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${h.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ ok: true, failing: [] });
+  });
+
+  it('answers 503 naming the failing component: a driver with an open breaker, a disconnected bus', async () => {
+    let breaker = 'closed';
+    const driver: DriverPort = { name: 'openclaw', health: () => ({ ok: breaker === 'closed', state: breaker }) };
+    let bus: 'connected' | 'reconnecting' | 'closed' = 'connected';
+    const app = await createGateway({
+      config: { limits: TEST_LIMITS },
+      store: h.store,
+      runtime: h.runtime,
+      logger: pino({ level: 'silent' }),
+      drivers: [driver],
+      bus: { status: () => bus },
+    });
+    try {
+      expect((await app.inject({ url: '/readyz' })).statusCode).toBe(200);
+      breaker = 'open';
+      const down = await app.inject({ url: '/readyz' });
+      expect(down.statusCode).toBe(503);
+      expect(down.json()).toMatchObject({ ok: false, failing: ['driver:openclaw'] });
+      bus = 'reconnecting';
+      expect(down.statusCode).toBe(503);
+      expect((await app.inject({ url: '/readyz' })).json().failing).toEqual(['bus', 'driver:openclaw']);
+      const metrics = (await app.inject({ url: '/metrics' })).body;
+      expect(metrics).toContain('mc_driver_breaker_state{driver="openclaw",state="open"} 1');
+      expect(metrics).toContain('mc_bus_status{status="reconnecting"} 1');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('metrics', () => {
+  it('exposes calls by method and code, latency, actors by state, feed clients and pulses', async () => {
+    const res = await fetch(`${h.url}/metrics`);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    expect(text).toMatch(/mc_rpc_requests_total\{method="mission.task.create",code="ok"\} [1-9]/);
+    expect(text).toMatch(/mc_rpc_requests_total\{method="mission.task.get",code="NOT_FOUND"\} 1/);
+    expect(text).toContain('mc_rpc_duration_seconds_bucket');
+    expect(text).toMatch(/mc_actors\{kind="task",state="backlog"\} 1/);
+    expect(text).toMatch(/mc_actors\{kind="agent",state="[a-z]+"\} 1/);
+    expect(text).toContain('mc_feed_clients 0');
+    expect(text).toContain('mc_deadman_expiries 0');
+    expect(text).toContain('# TYPE mc_pulses gauge');
+  });
+});
+
+describe('tool manifest', () => {
+  it('serves the OpenAI function definitions at GET /api/tools', async () => {
+    const res = await fetch(`${h.url}/api/tools`);
+    const { tools } = (await res.json()) as { tools: { type: string; function: { name: string; parameters: { required?: string[] } } }[] };
+    const logEvent = tools.find((t) => t.function.name === 'log_event');
+    expect(logEvent?.type).toBe('function');
+    expect(logEvent?.function.parameters.required?.slice().sort()).toEqual(['action', 'thought']);
+  });
+});
+
+describe('alert rules', () => {
+  it('ship as Prometheus rules over metrics the server exports', async () => {
+    const rules = readFileSync(new URL('../../ops/alerts.yml', import.meta.url), 'utf8');
+    const metrics = await (await fetch(`${h.url}/metrics`)).text();
+    const used = new Set([...rules.matchAll(/\b(mc_[a-z_]+?)(?:_bucket)?\b/g)].map((m) => m[1]!));
+    expect(used.size).toBeGreaterThan(4);
+    for (const name of used) expect(metrics, name).toContain(`# TYPE ${name} `);
+  });
+});
