@@ -10,3 +10,5 @@ export type { ActorKindSpec, ActorMeta, ActorView } from './kind.js';
 export * from './drivers/index.js';
 export { loadPlugins, createDrivers, startDrivers, pluginMethods, definePlugin, validatePlugin, type MissionPlugin, type PluginMethod } from './plugins.js';
 export { retry, sleep, isTransient, backoffDelay, DEFAULT_RETRY, type RetryPolicy, type RetryOptions } from './retry.js';
+export * from './bus/index.js';
+export { CircuitBreaker, type BreakerState, type BreakerSnapshot, type CircuitBreakerOptions } from './breaker.js';
