@@ -19,6 +19,8 @@ interface TaskLike {
 let server: E2EServer;
 let browser: Browser;
 const sessions: SignedIn[] = [];
+/** The task whose Live Terminal has content, for the screenshots. */
+let terminalTask = `${P}-1`;
 
 async function session(user: { username: string; password: string }, scheme: 'light' | 'dark' = 'light'): Promise<SignedIn> {
   const s = await signIn(browser, server.url, user, scheme);
@@ -190,6 +192,49 @@ describe('web board against a real server', () => {
     expect(errors).toEqual([]);
   });
 
+  it('the live terminal streams an agent\'s thoughts, pauses on scroll-up, and a human answer unblocks the task', async () => {
+    const created = await server.rpc<TaskLike>('mission.task.create', { project_id: P, title: 'Align the star tracker', assignee_id: 'shuri', priority: 2 });
+    const id = created.id;
+    await server.rpc('mission.task.move', { task_id: id, new_status: 'in_progress' });
+    terminalTask = id;
+    const { page, errors } = await session(E2E_USERS.admin);
+    await page.goto(`/p/${P}/t/${id}`);
+    const terminal = page.locator('[data-testid=live-terminal]');
+    await terminal.waitFor();
+    const lines = terminal.locator('.term-line');
+    for (let i = 1; i <= 30; i++) {
+      await server.agentRpc('mission.control.log_event', { task_id: id, thought: `Reading star catalogue page ${i}`, action: 'read' });
+    }
+    await lines.nth(29).waitFor({ timeout: 5000 });
+    expect(await lines.count()).toBe(30);
+    expect(await lines.nth(29).innerText()).toContain('Reading star catalogue page 30');
+    const atBottom = () => terminal.evaluate((el) => Math.abs(el.scrollHeight - el.clientHeight - el.scrollTop) < 2);
+    await page.waitForFunction(() => {
+      const el = document.querySelector('[data-testid=live-terminal]')!;
+      return Math.abs(el.scrollHeight - el.clientHeight - el.scrollTop) < 2;
+    });
+    // Scrolling up pauses following: a new line does not yank the reader back down.
+    await terminal.evaluate((el) => (el.scrollTop = 0));
+    await page.locator('.terminal-resume').waitFor();
+    await server.agentRpc('mission.control.log_event', { task_id: id, thought: 'Cross-checking with Hipparcos', action: 'compare' });
+    await lines.nth(30).waitFor();
+    expect(await terminal.evaluate((el) => el.scrollTop)).toBe(0);
+    expect(await page.locator('.terminal-resume').innerText()).toContain('+1');
+    await page.locator('.terminal-resume').click();
+    expect(await atBottom()).toBe(true);
+
+    await server.agentRpc('mission.control.request_help', { task_id: id, issue: 'Which star catalogue is authoritative?' });
+    const help = page.locator('[data-testid=help-request]');
+    await help.waitFor({ timeout: 3000 });
+    expect(await help.innerText()).toContain('Which star catalogue is authoritative?');
+    await help.locator('textarea[name=answer]').fill('Use Hipparcos; Tycho-2 only as a fallback.');
+    await help.locator('button[type=submit]').click();
+    await help.waitFor({ state: 'hidden', timeout: 3000 });
+    const after = await task(id);
+    expect(after.status).toBe('in_progress');
+    expect(errors).toEqual([]);
+  });
+
   it('captures the board, the task detail and the inspector in light and dark', async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     await server.rpc('mission.task.move', { task_id: `${P}-3`, new_status: 'in_progress' });
@@ -199,10 +244,11 @@ describe('web board against a real server', () => {
       await openBoard(page, P);
       await cardIn(page, 'blocked', `${P}-4`).waitFor();
       await page.screenshot({ path: `${SCREENSHOTS}board-${scheme}.png` });
-      await card(page, `${P}-1`).click();
+      await card(page, terminalTask).click();
       await page.locator('[data-testid=task-drawer] [data-testid=live-terminal]').waitFor();
+      await page.waitForTimeout(300);
       await page.screenshot({ path: `${SCREENSHOTS}task-${scheme}.png` });
-      await page.goto(`/p/${P}/inspect/${P}-1`);
+      await page.goto(`/p/${P}/inspect/${terminalTask}`);
       await page.locator('[data-testid="state-in_progress"][data-active=true]').waitFor();
       await page.waitForTimeout(300);
       await page.screenshot({ path: `${SCREENSHOTS}inspector-${scheme}.png` });

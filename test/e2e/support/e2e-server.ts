@@ -36,6 +36,8 @@ const run = <N extends CommandName>(name: N, params: CommandParams<N>): Promise<
 for (const soul of E2E_PROJECT.souls) await run('soul.create', { soul_id: soul, name: soul[0]!.toUpperCase() + soul.slice(1), soul_md: `# ${soul}\n` });
 await run('project.init', { project_name: E2E_PROJECT.name, project_id: E2E_PROJECT.id, base_id: [...E2E_PROJECT.souls] });
 accounts.memberships.grant(viewer.id, E2E_PROJECT.id, 'viewer', Date.now());
+// An agent credential, so tests can act as the instance `shuri:apollo` (log_event, request_help).
+const agentToken = accounts.createToken({ instance: `${E2E_PROJECT.souls[1]}:${E2E_PROJECT.id}` }, { label: 'e2e agent' }).token;
 
 const app = await createGateway({
   config: { limits: { rate_limit_per_minute: 100_000, max_ws_clients: 100, feed_retention_events: 0, max_message_bytes: 1 << 20 } },
@@ -55,7 +57,7 @@ app.setNotFoundHandler((req, reply) => {
 await app.listen({ host: '127.0.0.1', port: 0 });
 const address = app.server.address();
 const port = typeof address === 'object' && address ? address.port : 0;
-process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}` })}\n`);
+process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, agent_token: agentToken })}\n`);
 
 const stop = async (): Promise<void> => {
   await app.close();

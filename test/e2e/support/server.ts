@@ -13,6 +13,8 @@ export interface E2EServer {
   dataDir: string;
   /** JSON-RPC over HTTP as the admin (to produce events from outside the browser). */
   rpc<T = unknown>(method: string, params: Record<string, unknown>): Promise<T>;
+  /** JSON-RPC over HTTP as the agent instance `shuri:apollo`. */
+  agentRpc<T = unknown>(method: string, params: Record<string, unknown>): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -35,7 +37,7 @@ export async function startServer(): Promise<E2EServer> {
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
+  const ready = await new Promise<{ url: string; agent_token: string }>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`server did not start in 60 s: ${stderr}`)), 60_000);
     child.stdout!.on('data', (d: Buffer) => {
@@ -43,7 +45,7 @@ export async function startServer(): Promise<E2EServer> {
       const line = out.split('\n').find((l) => l.startsWith('{'));
       if (line) {
         clearTimeout(timer);
-        resolve((JSON.parse(line) as { url: string }).url);
+        resolve(JSON.parse(line) as { url: string; agent_token: string });
       }
     });
     child.once('exit', (code) => {
@@ -52,6 +54,7 @@ export async function startServer(): Promise<E2EServer> {
     });
   });
 
+  const url = ready.url;
   const login = await fetch(`${url}/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -59,21 +62,23 @@ export async function startServer(): Promise<E2EServer> {
   });
   const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
   let nextId = 1;
+  const call = async <T>(headers: Record<string, string>, method: string, params: Record<string, unknown>): Promise<T> => {
+    const res = await fetch(`${url}/rpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
+    });
+    const body = (await res.json()) as { result?: T; error?: { message: string; data?: unknown } };
+    if (body.error) throw new Error(`${method}: ${body.error.message} ${JSON.stringify(body.error.data ?? {})}`);
+    return body.result as T;
+  };
 
   return {
     url,
     pid: child.pid!,
     dataDir,
-    async rpc<T>(method: string, params: Record<string, unknown>): Promise<T> {
-      const res = await fetch(`${url}/rpc`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', cookie },
-        body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
-      });
-      const body = (await res.json()) as { result?: T; error?: { message: string; data?: unknown } };
-      if (body.error) throw new Error(`${method}: ${body.error.message} ${JSON.stringify(body.error.data ?? {})}`);
-      return body.result as T;
-    },
+    rpc: (method, params) => call({ cookie }, method, params),
+    agentRpc: (method, params) => call({ authorization: `Bearer ${ready.agent_token}` }, method, params),
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
