@@ -1,5 +1,5 @@
 import { transition, type SnapshotFrom } from 'xstate';
-import { TASK_STATUS_NAMES, type By, type TaskStatusName } from '../core/index.js';
+import { MissionError, TASK_STATUS_NAMES, type By, type TaskStatusName } from '../core/index.js';
 import { taskMachine, type TaskEvent, type TaskEventType } from './task.js';
 import { taskStatusOf } from './task-view.js';
 
@@ -62,9 +62,9 @@ export function moveEvent(type: TaskEventType, by: By, options: MoveOptions): Ta
     case 'unblock':
       return options.answer === undefined ? { type, by } : { type, by, answer: options.answer };
     case 'assign':
-      throw new Error('assign is not a move');
+      throw new MissionError('INVALID_INPUT', 'assign is not a move: send the assign event');
     case 'update':
-      throw new Error('update is not a move');
+      throw new MissionError('INVALID_INPUT', 'update is not a move: send the update event');
     default:
       return { type, by };
   }

@@ -81,6 +81,17 @@ function isHumanOrLead(context: TaskContext, by: By): boolean {
   return isHumanWriter(by) || isLeadOf(by, context.project_id);
 }
 
+function isValidUpdate(context: TaskContext, event: TaskEvent): boolean {
+  if (event.type !== 'update') return false;
+  if (event.title !== undefined && event.title.trim().length === 0) return false;
+  if (
+    event.priority !== undefined &&
+    !(Number.isInteger(event.priority) && event.priority >= 1 && event.priority <= 5)
+  )
+    return false;
+  return event.depends_on === undefined || !event.depends_on.includes(context.id);
+}
+
 export const taskMachine = setup({
   types: {} as { context: TaskContext; events: TaskEvent; input: TaskInput },
   guards: {
@@ -109,7 +120,9 @@ export const taskMachine = setup({
      */
     mayAssign: ({ context, event }) =>
       isHumanWriter(event.by) || isAgentOf(event.by, context.project_id) || isRuntime(event.by),
-    mayUpdate: ({ context, event }) => isHumanWriter(event.by) || isAgentOf(event.by, context.project_id),
+    /** Member+ or an agent, with values the board can hold (never a task depending on itself). */
+    mayUpdate: ({ context, event }) =>
+      isValidUpdate(context, event) && (isHumanWriter(event.by) || isAgentOf(event.by, context.project_id)),
   },
   actions: {
     bumpVersion: assign({ version: ({ context }) => context.version + 1 }),

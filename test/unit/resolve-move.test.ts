@@ -104,6 +104,8 @@ describe('resolveMove', () => {
       by: ADMIN,
       answer: 'use v2',
     });
-    expect(() => moveEvent('assign', ADMIN, { deps_done: true })).toThrow();
+    expect(() => moveEvent('assign', ADMIN, { deps_done: true })).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
   });
 });

@@ -271,6 +271,21 @@ describe('task guards', () => {
     }
   });
 
+  it('refuses an update with an empty title, a priority outside 1-5, or a dependency on itself', () => {
+    for (const bad of [
+      { title: '  ' },
+      { priority: 0 },
+      { priority: 6 },
+      { priority: 2.5 },
+      { depends_on: [`${PROJECT}-1`] },
+    ]) {
+      const actor = taskIn('backlog');
+      const before = actor.getSnapshot().context;
+      actor.send({ type: 'update', by: BY.member, ...bad });
+      expect(actor.getSnapshot().context, JSON.stringify(bad)).toEqual(before);
+    }
+  });
+
   it('refuses every write from a viewer (defence in depth behind the gateway)', () => {
     for (const state of STATUSES) {
       const actor = taskIn(state);
