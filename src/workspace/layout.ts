@@ -13,6 +13,8 @@ export const DAILY_DIR = 'daily';
 export const AGENTS_DIR = 'agents';
 export const ARCHIVED_AGENTS_DIR = '.archived';
 export const SRC_DIR = 'src';
+/** Not a slug, so it can never collide with a project id. */
+export const DELETED_PROJECTS_DIR = '.deleted';
 export const SOUL_FILE = 'SOUL.md';
 export const WORKING_FILE = 'working.md';
 export const LEARNED_FILE = 'learned.md';

@@ -22,6 +22,7 @@ export interface RuntimePulseState {
 
 export interface WorkspaceProjectFiles {
   projectCreated(projectId: string, name: string): Promise<void>;
+  projectDeleted(projectId: string): Promise<void>;
   soulWritten(soulId: string, soulMd: string): Promise<void>;
   instanceCreated(projectId: string, soulId: string, soulMd: string): Promise<void>;
   instanceDestroyed(projectId: string, soulId: string): Promise<void>;
@@ -53,6 +54,10 @@ export function createProjectFiles(workspace: Workspace, opts: PulsePromptOption
     async projectCreated(projectId, name) {
       names.set(projectId, name);
       await workspace.initProject(projectId, { name });
+    },
+    async projectDeleted(projectId) {
+      names.delete(projectId);
+      await workspace.archiveProjectFiles(projectId);
     },
     async soulWritten(soulId, soulMd) {
       await workspace.writeSoul(soulId, soulMd);

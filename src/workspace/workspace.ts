@@ -1,8 +1,8 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MissionError, assertSlug, systemClock, type Clock } from '../core/index.js';
 import type { FileActor } from './access.js';
-import { atomicWrite, sweepTemporaries } from './atomic-write.js';
+import { atomicWrite, sweepTemporaries, syncDirectory } from './atomic-write.js';
 import { appendBlock, chronicleHeader, dailyHeader, renderChronicleEntry, renderDailyEntry, type ChronicleEntry, type DailyEntry } from './chronicle.js';
 import { assertDocName, listProjectDocs, type DocInfo } from './docs.js';
 import { DEFAULT_JAIL_LIMITS, type JailLimits } from './jail.js';
@@ -14,8 +14,10 @@ import {
   DAILY_DIR,
   KANBAN_FILE,
   SRC_DIR,
+  DELETED_PROJECTS_DIR,
   contentVersion,
   dailyFileName,
+  fileStamp,
   projectDir,
 } from './layout.js';
 import { archiveAgentFiles, distill, initAgentFiles, readAgentMemory, readTextOrEmpty, writeIfMissing, writeSoulFile, type AgentMemory, type DistillResult } from './memory.js';
@@ -130,6 +132,25 @@ export class Workspace {
 
   archiveAgent(projectId: string, soulId: string): Promise<string | null> {
     return archiveAgentFiles(this.dataDir, projectId, soulId, this.clock.now());
+  }
+
+  /**
+   * On project delete: moves the whole scope to `projects/.deleted/<id>-<ts>/` (ids are never
+   * reused, and an operator can still recover the files). Null when there is no folder.
+   */
+  async archiveProjectFiles(projectId: string): Promise<string | null> {
+    const dir = this.projectDir(projectId);
+    try {
+      await stat(dir);
+    } catch {
+      return null;
+    }
+    const deletedRoot = path.join(path.dirname(dir), DELETED_PROJECTS_DIR);
+    await mkdir(deletedRoot, { recursive: true });
+    const name = `${projectId}-${fileStamp(this.clock.now())}`;
+    await rename(dir, path.join(deletedRoot, name));
+    await syncDirectory(path.dirname(dir));
+    return `projects/${DELETED_PROJECTS_DIR}/${name}`;
   }
 
   /** L1–L4 of one agent in one project, for the pulse prompt. Missing files read as ''. */

@@ -97,6 +97,16 @@ describe('memory stack', () => {
     expect(again).toBe('agents/.archived/shuri-20260122T101500000Z-2');
   });
 
+  it('archiveProjectFiles moves a deleted project aside, out of reach of its id', async () => {
+    await ws.initProject('vanguard', { name: 'Vanguard' });
+    writeFileSync(p('projects/vanguard/src/app.ts'), 'code');
+    expect(await ws.archiveProjectFiles('vanguard')).toBe('projects/.deleted/vanguard-20260122T101500000Z');
+    expect(existsSync(p('projects/vanguard'))).toBe(false);
+    expect(readFileSync(p('projects/.deleted/vanguard-20260122T101500000Z/src/app.ts'), 'utf8')).toBe('code');
+    await expect(ws.fsRead('vanguard', 'src/app.ts', { as: { kind: 'human' } })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await ws.archiveProjectFiles('vanguard')).toBeNull();
+  });
+
   it('lists and reads only project documents', async () => {
     await ws.initProject('vanguard', { name: 'Vanguard' });
     await ws.initAgent('vanguard', 'shuri');
