@@ -36,13 +36,16 @@ function refuse(input: string, reason: string): never {
   throw new MissionError('PATH_OUTSIDE_SCOPE', `Path refused: ${reason}`, { path: input.slice(0, 200), reason });
 }
 
-/** Decodes %XX runs that form valid UTF-8, leaving malformed ones as they are. */
-function percentDecodeOnce(s: string): string {
+/**
+ * Decodes %XX runs. A run that is not valid UTF-8 (e.g. the overlong `%c0%ae` for '.') is
+ * refused: some decoder downstream might be lenient about it.
+ */
+function percentDecodeOnce(input: string, s: string): string {
   return s.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
     try {
       return decodeURIComponent(run);
     } catch {
-      return run;
+      return refuse(input, 'malformed percent-encoding');
     }
   });
 }
@@ -55,7 +58,7 @@ function spellings(input: string): string[] {
     out.add(current);
     out.add(current.normalize('NFKC'));
     out.add(current.normalize('NFKD'));
-    const next = percentDecodeOnce(current);
+    const next = percentDecodeOnce(input, current);
     if (next === current) break;
     if (round >= MAX_DECODE_ROUNDS) refuse(input, 'too many levels of percent-encoding');
     current = next;
