@@ -89,7 +89,9 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       err(`mission-control ${cmd.name}: ${e.code}: ${e.message}`);
       return EXIT.failure;
     }
-    err(`mission-control ${cmd.name}: ${(e as Error).stack ?? String(e)}`);
+    const sysCode = (e as NodeJS.ErrnoException).code;
+    // System errors (EADDRINUSE, EACCES, …) speak for themselves; anything else is a bug: show the stack.
+    err(`mission-control ${cmd.name}: ${typeof sysCode === 'string' && /^E[A-Z]+$/.test(sysCode) ? `${sysCode}: ${(e as Error).message}` : ((e as Error).stack ?? String(e))}`);
     return EXIT.failure;
   }
 }

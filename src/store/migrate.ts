@@ -184,6 +184,9 @@ export class Migrator {
     const target = opts.to ?? this.latestVersion();
     this.assertKnownTarget(target);
     const from = this.currentVersion();
+    if (target < from) {
+      throw new MissionError('INVALID_INPUT', `cannot migrate up to ${target}: the database is already at ${from} (use down)`, { to: target, current: from });
+    }
     const todo = this.migrations.filter((m) => m.version > from && m.version <= target);
     const backup = todo.length > 0 ? await this.backupIfNonEmpty(from) : null;
     const steps: MigrationStep[] = [];

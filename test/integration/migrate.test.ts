@@ -150,5 +150,7 @@ describe('migration runner', () => {
     await m.down({ to: 0 });
     expect(m.currentVersion()).toBe(0);
     expect((await caughtAsync(() => m.down({ to: 7 }))).code).toBe('INVALID_INPUT');
+    await m.up();
+    expect((await caughtAsync(() => m.up({ to: 1 }))).message).toContain('use down');
   });
 });

@@ -47,6 +47,13 @@ export const serveCommand: CliCommand = {
       process.once('SIGINT', () => resolve('SIGINT'));
     });
     logger.info({ signal }, 'shutting down');
+    // A second signal means "now": skip the graceful path.
+    const forceExit = (): void => {
+      logger.warn('second signal: exiting without finishing shutdown');
+      process.exit(1);
+    };
+    process.once('SIGTERM', forceExit);
+    process.once('SIGINT', forceExit);
     stopWatching();
     await server.close();
     logger.info('stopped');
