@@ -9,7 +9,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
  * validation and refusals (negtest.out), startup UNAVAILABLE (early.out), `agent` accepted then
  * final with streamed `agent`/`chat` events (client-mock.out), idempotency replay and param
  * errors (misc-test.out), `sessions.abort` (abort-test.out). Methods the recordings do not show
- * (agents.*, sessions.reset/delete) follow the gateway's published schemas.
+ * (agents.*, sessions.reset/delete) follow the gateway's published schemas and what a real
+ * 2026.9.6 gateway answered by hand (integrations/openclaw/README.md "Verify against a real
+ * gateway"): `agent "<id>" not found`, and agents created or deleted only after a config reload.
  */
 const HELLO_OK = JSON.parse(readFileSync(new URL('./fixtures/openclaw-hello-ok.json', import.meta.url), 'utf8')) as Record<string, unknown> & {
   features: { methods: string[]; events: string[] };
@@ -26,6 +28,13 @@ export interface FakeOpenClawOptions {
   retryAfterMs?: number;
   /** How long a run takes; Infinity: runs only end when aborted. */
   runDurationMs?: number;
+  /** Agents that exist from the start besides `main`. */
+  agents?: readonly string[];
+  /**
+   * Delay before a created or deleted agent takes effect: the real gateway writes its config
+   * and applies it by hot reload about 1-2 s later (verified against 2026.9.6).
+   */
+  reloadDelayMs?: number;
 }
 
 export interface RecordedRequest {
@@ -92,6 +101,21 @@ export class FakeOpenClaw {
     this.methods = options.methods ?? RECORDED_METHODS;
     this.unavailableLeft = options.unavailableConnects ?? 0;
     this.runDurationMs = options.runDurationMs ?? 80;
+    for (const agentId of options.agents ?? []) this.agents.set(agentId, { workspace: `<openclaw-home>/workspace-${agentId}`, files: new Map() });
+  }
+
+  /** Applies an agents config change after the reload delay, as the real gateway does. */
+  private reload(apply: () => void): void {
+    const delay = this.options.reloadDelayMs ?? 0;
+    if (delay <= 0) apply();
+    else setTimeout(apply, delay);
+  }
+
+  private agentOrRefuse(agentId: string): { workspace: string; files: Map<string, string> } {
+    const agent = this.agents.get(agentId);
+    // Recorded from 2026.9.6: `agent "<id>" not found` for agents.* and sessions.* calls.
+    if (!agent) throw new GatewayRefusal({ code: 'INVALID_REQUEST', message: `agent "${agentId}" not found` });
+    return agent;
   }
 
   static async start(options: FakeOpenClawOptions): Promise<FakeOpenClaw> {
@@ -260,27 +284,32 @@ export class FakeOpenClaw {
       case 'agents.create': {
         const agentId = String(p.name).trim().toLowerCase().replace(/[^a-z0-9_-]+/g, '-');
         if (agentId === 'main' || this.agents.has(agentId)) throw new GatewayRefusal({ code: 'INVALID_REQUEST', message: `agent "${agentId}" already exists` });
-        this.agents.set(agentId, { workspace: String(p.workspace), files: new Map() });
+        this.reload(() => this.agents.set(agentId, { workspace: String(p.workspace), files: new Map() }));
         return { ok: true, agentId, name: p.name, workspace: p.workspace };
       }
       case 'agents.delete': {
         const agentId = String(p.agentId);
-        if (agentId === 'main' || !this.agents.delete(agentId)) throw new GatewayRefusal({ code: 'INVALID_REQUEST', message: `unknown agent: ${agentId}` });
+        if (agentId === 'main') throw new GatewayRefusal({ code: 'INVALID_REQUEST', message: 'cannot delete the default agent' });
+        this.agentOrRefuse(agentId);
+        this.reload(() => this.agents.delete(agentId));
         return { ok: true, agentId, removedBindings: 0 };
       }
       case 'agents.files.set': {
-        const agent = this.agents.get(String(p.agentId));
-        if (!agent) throw new GatewayRefusal({ code: 'INVALID_REQUEST', message: `unknown agent: ${String(p.agentId)}` });
+        const agent = this.agentOrRefuse(String(p.agentId));
         agent.files.set(String(p.name), String(p.content));
         return { ok: true, agentId: p.agentId, workspace: agent.workspace, file: { name: p.name, path: `${agent.workspace}/${String(p.name)}`, missing: false } };
       }
       case 'sessions.reset':
       case 'sessions.delete':
+        this.agentOrRefuse(String(p.key).split(':')[1] ?? '');
         this.sessionResets.push(`${method}:${String(p.key)}`);
         return { ok: true, key: p.key };
       case 'agent':
-      case 'chat.send':
+      case 'chat.send': {
+        const agentId = method === 'agent' && p.agentId !== undefined ? String(p.agentId) : (String(p.sessionKey ?? '').split(':')[1] ?? 'main');
+        if (!this.agents.has(agentId)) throw new GatewayRefusal({ code: 'INVALID_REQUEST', message: `invalid ${method} params: unknown agent id "${agentId}"` });
         return this.startRun(ws, id, method, p);
+      }
       case 'agent.wait':
         return this.waitRun(String(p.runId), typeof p.timeoutMs === 'number' ? p.timeoutMs : 30_000);
       case 'sessions.abort': {

@@ -16,10 +16,11 @@ import { sessionKeyFor, type EventFrame } from './frames.js';
  *
  * Param names come from the recordings where they show them (`agent`, `agent.wait`, `chat.send`,
  * `sessions.abort {key}`, `chat.abort`). `agents.create {name, workspace}`, `agents.files.set
- * {agentId, name, content}`, `agents.delete {agentId, deleteFiles}`, `agents.list`,
- * `sessions.reset {key, reason}` and `sessions.delete {key}` are not in the recordings: they
- * follow the gateway's published TypeBox schemas (src/gateway/protocol/schema) and are
- * unverified against 2026.9.6.
+ * {agentId, name, content}`, `agents.delete {agentId, deleteFiles}`, `agents.list` and
+ * `sessions.reset {key, reason}` are not in the recordings: they follow the gateway's published
+ * TypeBox schemas and were checked by hand against a real 2026.9.6 gateway
+ * (integrations/openclaw/verify/real-gateway.mts), which also showed that a created agent exists
+ * only after the gateway's config hot reload (~1-2 s). `sessions.delete {key}` is unverified.
  */
 export const openClawDriverConfig = z
   .object({
@@ -29,13 +30,16 @@ export const openClawDriverConfig = z
     workspace: z.string().min(1).default('~/.openclaw/workspace-mc-{soul}'),
     /** Also remove the agent's workspace files when its last instance is destroyed. */
     deleteFiles: z.boolean().default(false),
-    requestTimeoutMs: z.number().int().min(100).max(300_000).default(15_000),
+    /** Per request; agents.delete took 9-14 s on a loaded 2-core host. */
+    requestTimeoutMs: z.number().int().min(100).max(300_000).default(30_000),
     connectTimeoutMs: z.number().int().min(100).max(300_000).default(10_000),
     reconnect: z
       .object({ baseDelayMs: z.number().int().min(1).default(250), maxDelayMs: z.number().int().min(1).default(10_000) })
       .default({ baseDelayMs: 250, maxDelayMs: 10_000 }),
     /** Ping period for detecting a dead connection; default: the gateway's tickIntervalMs (30 s). */
     heartbeatMs: z.number().int().min(50).max(600_000).optional(),
+    /** How long a created agent may take to appear (the gateway applies agents by config hot reload). */
+    agentReadyTimeoutMs: z.number().int().min(0).max(300_000).default(30_000),
     /** Longest single `agent.wait`; longer pulses wait in several calls. */
     waitChunkMs: z.number().int().min(100).default(30_000),
     clientVersion: z.string().min(1).default('mission-control/0.1.0'),
@@ -152,6 +156,8 @@ export class OpenClawDriver implements AgentDriver {
         // OpenClaw derives the id from the name; a soul id it normalises differently (or 'main') cannot be served.
         throw new MissionError('CONFIG_INVALID', `OpenClaw created agent '${created.agentId}' for soul '${instance.soulId}'`);
       }
+      // agents.create writes the gateway's config; the agent exists once the hot reload applied it.
+      await this.waitForAgent(instance.soulId);
     }
     await this.call('agents.files.set', { agentId: instance.soulId, name: 'SOUL.md', content: soulMd });
   }
@@ -175,7 +181,12 @@ export class OpenClawDriver implements AgentDriver {
       return;
     }
     this.require(['agents.delete'], 'delete the agent');
-    await this.call('agents.delete', { agentId: instance.soulId, deleteFiles: this.config.deleteFiles });
+    try {
+      await this.call('agents.delete', { agentId: instance.soulId, deleteFiles: this.config.deleteFiles });
+    } catch (err) {
+      // Destroy is idempotent: an agent already gone is what we wanted.
+      if (!isAgentNotFound(err)) throw err;
+    }
     this.instancesBySoul.delete(instance.soulId);
   }
 
@@ -213,6 +224,23 @@ export class OpenClawDriver implements AgentDriver {
   private require(methods: string[], purpose: string): void {
     const missing = methods.filter((m) => !this.connection.hasMethod(m));
     if (missing.length > 0) throw new MissionError('DRIVER_DEGRADED', `OpenClaw gateway lacks ${missing.join(', ')}: cannot ${purpose}`, { missing });
+  }
+
+  private async waitForAgent(agentId: string): Promise<void> {
+    const until = Date.now() + this.config.agentReadyTimeoutMs;
+    for (;;) {
+      try {
+        const list = agentsList.parse(await this.call('agents.list', {}));
+        if (list.agents.some((a) => a.id === agentId)) return;
+      } catch (err) {
+        // While reloading, the gateway may answer UNAVAILABLE (e.g. "Plugin openai was reloaded").
+        if (!isMissionError(err) || err.severity !== 'transient') throw err;
+      }
+      if (Date.now() >= until) {
+        throw new MissionError('DRIVER_UNAVAILABLE', `OpenClaw did not load agent '${agentId}' within ${this.config.agentReadyTimeoutMs} ms of agents.create`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   private call(method: string, params: unknown): Promise<unknown> {
@@ -285,6 +313,11 @@ export class OpenClawDriver implements AgentDriver {
       // Nothing more to do: health shows a lost connection; a finished run needs no cancelling.
     }
   }
+}
+
+/** The gateway's answer for an unknown agent: `agent "<id>" not found` (INVALID_REQUEST). */
+function isAgentNotFound(err: unknown): boolean {
+  return isMissionError(err) && err.data.gatewayCode === 'INVALID_REQUEST' && /agent "[^"]*" not found/.test(err.message);
 }
 
 function remaining(deadline: number): number {
