@@ -445,7 +445,12 @@ describe('NATS bus: outages, reconnects and the request circuit', () => {
 
   it('starts before the server exists: not ready, refuses traffic, then connects and opens its subscriptions', async () => {
     const port = await freePort();
-    const early = createNatsBus({ servers: `nats://127.0.0.1:${port}`, reconnectTimeWaitMs: 100 });
+    const connectErrors: string[] = [];
+    const early = createNatsBus({
+      servers: `nats://127.0.0.1:${port}`,
+      reconnectTimeWaitMs: 100,
+      onHandlerError: (_err, subject) => connectErrors.push(subject),
+    });
     open.push(early);
     expect(early.status()).toBe('reconnecting');
     expect((await rejection(early.ready(300))).code).toBe('BUS_UNAVAILABLE');
@@ -464,10 +469,27 @@ describe('NATS bus: outages, reconnects and the request circuit', () => {
       pub.publish('late.hello', 'hello');
       await waitUntil('the subscription made before the connect receives', () => got.length === 1);
       expect(got).toEqual(['hello']);
+      // Several failed attempts before the server came up, reported once.
+      expect(connectErrors).toEqual(['(connect)']);
       await Promise.all(open.splice(0).map((b) => b.close()));
     } finally {
       await late.stop();
     }
+  });
+});
+
+describe('NATS bus closed before the server ever answered', () => {
+  it('stops trying, reports closed and refuses use at once', async () => {
+    const port = await freePort();
+    const bus = createNatsBus({ servers: `nats://127.0.0.1:${port}`, reconnectTimeWaitMs: 50, onHandlerError: () => undefined });
+    await settle(120);
+    const started = Date.now();
+    await bus.close();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(bus.status()).toBe('closed');
+    expect((await rejection(bus.ready(5_000))).code).toBe('BUS_UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(thrown(() => bus.subscribe('x', () => undefined)).code).toBe('BUS_UNAVAILABLE');
   });
 });
 

@@ -32,9 +32,11 @@ import type { Bus, BusMessage, BusStatus, BusSubscription } from './types.js';
 
 /**
  * The bus over a NATS server (`@nats-io/transport-node` v3). The handle is returned at once and
- * connects in the background (`waitOnFirstConnect`, never giving up), so a gateway can start,
- * report "bus not ready" on /readyz and become ready when NATS appears; subscriptions made
- * before the first connect are opened then, and the client re-subscribes after reconnects.
+ * connects in the background, never giving up, so a gateway can start, report "bus not ready"
+ * on /readyz and become ready when NATS appears; subscriptions made before the first connect are
+ * opened then, and the client re-subscribes after reconnects (`maxReconnectAttempts: -1`).
+ * The first connect is retried here rather than with nats.js `waitOnFirstConnect`, whose dial
+ * loop cannot be cancelled: a bus closed before NATS ever answered must not keep dialling.
  * Requests go through a circuit breaker: while NATS (or whatever serves the subject) keeps
  * failing, callers get BUS_UNAVAILABLE at once instead of each waiting out its timeout.
  */
@@ -67,6 +69,7 @@ export class NatsBus implements Bus {
   private readonly reportHandlerError: HandlerErrorReporter;
   private readonly connecting: Promise<NatsConnection | null>;
   private closing: Promise<void> | null = null;
+  private wakeConnectLoop: () => void = () => undefined;
 
   constructor(opts: NatsBusOptions) {
     this.circuit = new CircuitBreaker({
@@ -77,20 +80,33 @@ export class NatsBus implements Bus {
       ...(opts.clock ? { clock: opts.clock } : {}),
     });
     this.reportHandlerError = opts.onHandlerError ?? warnHandlerError;
-    this.connecting = connect({
-      servers: opts.servers,
-      name: opts.name ?? 'mission-control',
-      maxReconnectAttempts: -1,
-      waitOnFirstConnect: true,
-      reconnectTimeWait: opts.reconnectTimeWaitMs ?? 2_000,
-    }).then(
-      (nc) => this.attach(nc),
-      (err: unknown) => {
-        this.reportHandlerError(err, '(connect)');
-        this.setStatus('closed');
-        return null;
-      },
-    );
+    this.connecting = this.connectFirst(opts);
+  }
+
+  private async connectFirst(opts: NatsBusOptions): Promise<NatsConnection | null> {
+    const wait = opts.reconnectTimeWaitMs ?? 2_000;
+    for (let attempt = 0; !this.closing; attempt++) {
+      try {
+        const nc = await connect({
+          servers: opts.servers,
+          name: opts.name ?? 'mission-control',
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: wait,
+        });
+        return this.attach(nc);
+      } catch (err) {
+        // Say it once (and now and then), not on every attempt.
+        if (attempt % 100 === 0) this.reportHandlerError(err, '(connect)');
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          this.wakeConnectLoop = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    }
+    return null;
   }
 
   /** Resolves once connected; rejects BUS_UNAVAILABLE after `timeoutMs` (the bus keeps trying). */
@@ -187,6 +203,7 @@ export class NatsBus implements Bus {
     this.closing ??= (async () => {
       for (const sub of this.desired) sub.active = false;
       this.desired.clear();
+      this.wakeConnectLoop();
       // A bus closed before its first connect closes that connection when it exists (attach).
       const nc = this.nc;
       if (nc && !nc.isClosed()) {
