@@ -10,8 +10,10 @@ export interface GatewayLimits {
   rate_limit_per_minute: number;
   max_ws_clients: number;
   feed_retention_events: number;
-  /** Largest JSON-RPC request body or WS message, in bytes. */
+  /** Largest single message (chat text, comment) in bytes; bounds the body when max_request_bytes is unset. */
   max_message_bytes: number;
+  /** Largest JSON-RPC request body or WS frame, in bytes (SPEC §10 limits). */
+  max_request_bytes?: number;
   /** A WS client whose unsent bytes exceed this is closed with 1013 (slow consumer). */
   max_ws_buffered_bytes?: number;
 }
@@ -78,4 +80,6 @@ export interface GatewayOptions {
   machines?: MachineCatalog;
   logger: Logger;
   clock?: Clock;
+  /** The built web app (`web/dist`); served with an SPA fallback when it holds an index.html. */
+  webRoot?: string;
 }

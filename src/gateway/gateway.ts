@@ -1,4 +1,7 @@
 import cookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -59,6 +62,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   const clock = options.clock ?? systemClock;
   const now = (): number => clock.now();
   const limits = (): GatewayOptions['config']['limits'] => config.limits;
+  const requestBytes = (): number => config.limits.max_request_bytes ?? Math.max(config.limits.max_message_bytes, 2 * 1024 * 1024);
   const drivers = driversOf(options.drivers);
 
   const logger = options.logger.child(
@@ -73,7 +77,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   const app = Fastify({
     loggerInstance: logger,
     genReqId: () => randomUUID(),
-    bodyLimit: Math.max(1024, config.limits.max_message_bytes),
+    bodyLimit: Math.max(1024, requestBytes()),
     trustProxy: false,
   }) as unknown as FastifyInstance;
 
@@ -105,7 +109,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
 
   addSecurityHeaders(app);
   await app.register(cookie);
-  await app.register(websocket, { options: { maxPayload: Math.max(4 * config.limits.max_message_bytes, 64 * 1024) } });
+  await app.register(websocket, { options: { maxPayload: Math.max(4 * requestBytes(), 64 * 1024) } });
   await app.register(opsPlugin, { queries, bus: options.bus, drivers, metrics });
   await app.register(authRoutes, {
     accounts,
@@ -115,17 +119,27 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     secureCookies: config.secure_cookies ?? false,
     now,
   });
-  await app.register(httpRpcPlugin, { dispatcher, resolver, maxBodyBytes: config.limits.max_message_bytes });
+  await app.register(httpRpcPlugin, { dispatcher, resolver, maxBodyBytes: requestBytes() });
   await app.register(wsPlugin, {
     dispatcher,
     resolver,
     hub,
     maxClients: () => limits().max_ws_clients,
-    maxMessageBytes: () => limits().max_message_bytes,
+    maxMessageBytes: requestBytes,
   });
   await app.register(mcpPlugin, { registry, dispatcher, resolver, version: packageVersion() });
   const manifest = toolManifest(registry.tools());
   app.get('/api/tools', async () => ({ tools: manifest }));
+
+  if (options.webRoot && existsSync(join(options.webRoot, 'index.html'))) {
+    await app.register(fastifyStatic, { root: resolve(options.webRoot), wildcard: false });
+    // Client-side routes (/p/:project_id …) load the app; API paths keep their 404.
+    app.setNotFoundHandler((req, reply) => {
+      const api = /^\/(rpc|ws|mcp|api|auth|metrics|healthz|readyz)(\/|$|\?)/.test(req.url);
+      if (req.method === 'GET' && !api) return reply.type('text/html').sendFile('index.html');
+      return reply.code(404).send({ error: { code: 'NOT_FOUND', severity: 'permanent', message: 'No such route' } });
+    });
+  }
 
   app.addHook('onClose', async () => hub.closeAll(1001, 'server shutting down'));
   app.decorate('missionFeed', hub);

@@ -1,14 +1,19 @@
 import type { ProjectRole } from '../core/index.js';
 import type { SqliteDatabase } from './db.js';
+import { StatementCache } from './queries-repo.js';
 
 /** Per-project roles of human users (SPEC §5, §9). */
 export class MembershipsRepo {
-  constructor(private readonly db: SqliteDatabase) {}
+  private readonly sql: StatementCache;
+
+  constructor(db: SqliteDatabase) {
+    this.sql = new StatementCache(db);
+  }
 
   /** Grants or changes a user's role in a project. */
   grant(userId: number, projectId: string, role: ProjectRole, now: number): void {
-    this.db
-      .prepare(
+    this.sql
+      .get(
         `INSERT INTO memberships (user_id, project_id, role, created_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (user_id, project_id) DO UPDATE SET role = excluded.role`,
       )
@@ -16,18 +21,18 @@ export class MembershipsRepo {
   }
 
   revoke(userId: number, projectId: string): void {
-    this.db.prepare('DELETE FROM memberships WHERE user_id = ? AND project_id = ?').run(userId, projectId);
+    this.sql.get('DELETE FROM memberships WHERE user_id = ? AND project_id = ?').run(userId, projectId);
   }
 
   roleOf(userId: number, projectId: string): ProjectRole | undefined {
-    const r = this.db.prepare('SELECT role FROM memberships WHERE user_id = ? AND project_id = ?').get(userId, projectId) as
+    const r = this.sql.get('SELECT role FROM memberships WHERE user_id = ? AND project_id = ?').get(userId, projectId) as
       | { role: ProjectRole }
       | undefined;
     return r?.role;
   }
 
   forUser(userId: number): { project_id: string; role: ProjectRole }[] {
-    return this.db.prepare('SELECT project_id, role FROM memberships WHERE user_id = ? ORDER BY project_id').all(userId) as {
+    return this.sql.get('SELECT project_id, role FROM memberships WHERE user_id = ? ORDER BY project_id').all(userId) as {
       project_id: string;
       role: ProjectRole;
     }[];
@@ -35,6 +40,6 @@ export class MembershipsRepo {
 
   /** True when the user owns at least one project (owners may manage souls and create projects). */
   ownsAny(userId: number): boolean {
-    return this.db.prepare("SELECT 1 FROM memberships WHERE user_id = ? AND role = 'owner' LIMIT 1").get(userId) !== undefined;
+    return this.sql.get("SELECT 1 FROM memberships WHERE user_id = ? AND role = 'owner' LIMIT 1").get(userId) !== undefined;
   }
 }

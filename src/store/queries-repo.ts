@@ -1,5 +1,6 @@
 import type { AgentState, AgentView, CommittedEvent, EventPayload, ProjectView, SoulView, TaskEventView, TaskView } from '../core/index.js';
 import { statusCode, statusName, type TaskStatusName } from '../core/index.js';
+import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './db.js';
 
 /**
@@ -116,25 +117,42 @@ export interface TaskListFilter {
   after_n?: number;
 }
 
+/** Prepared statements by SQL text: better-sqlite3's `prepare` costs more than running a simple query. */
+export class StatementCache {
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(private readonly db: SqliteDatabase) {}
+
+  get(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) this.statements.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
+}
+
 const AGENT_SELECT = `SELECT a.*, s.name AS name, s.role AS role FROM agent_instances a JOIN souls s ON s.id = a.soul_id`;
 
 export class QueriesRepo {
-  constructor(private readonly db: SqliteDatabase) {}
+  private readonly sql: StatementCache;
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.sql = new StatementCache(db);
+  }
 
   /** Projects that exist (not deleted); `ids` restricts to a member's projects. */
   listProjects(defaults: ProjectView['settings'], ids?: string[]): ProjectView[] {
-    const rows = this.db.prepare('SELECT * FROM projects WHERE deleted_at IS NULL ORDER BY id').all() as ProjectRow[];
+    const rows = this.sql.get('SELECT * FROM projects WHERE deleted_at IS NULL ORDER BY id').all() as ProjectRow[];
     const allowed = ids ? new Set(ids) : undefined;
     return rows.filter((r) => !allowed || allowed.has(r.id)).map((r) => this.toProject(r, defaults));
   }
 
   getProject(id: string, defaults: ProjectView['settings']): ProjectView | undefined {
-    const r = this.db.prepare('SELECT * FROM projects WHERE id = ? AND deleted_at IS NULL').get(id) as ProjectRow | undefined;
+    const r = this.sql.get('SELECT * FROM projects WHERE id = ? AND deleted_at IS NULL').get(id) as ProjectRow | undefined;
     return r ? this.toProject(r, defaults) : undefined;
   }
 
   projectExists(id: string): boolean {
-    return this.db.prepare('SELECT 1 FROM projects WHERE id = ? AND deleted_at IS NULL').get(id) !== undefined;
+    return this.sql.get('SELECT 1 FROM projects WHERE id = ? AND deleted_at IS NULL').get(id) !== undefined;
   }
 
   private toProject(r: ProjectRow, defaults: ProjectView['settings']): ProjectView {
@@ -158,14 +176,14 @@ export class QueriesRepo {
     return this.db.transaction(() => {
       const project = this.getProject(id, defaults);
       if (!project) return undefined;
-      const tasks = (this.db.prepare('SELECT * FROM tasks WHERE project_id = ? ORDER BY n').all(id) as TaskRow[]).map(toTask);
+      const tasks = (this.sql.get('SELECT * FROM tasks WHERE project_id = ? ORDER BY n').all(id) as TaskRow[]).map(toTask);
       return { project, tasks, agents: this.listAgents(id), last_seq: project.last_seq };
     })();
   }
 
   listSouls(): SoulView[] {
-    const rows = this.db
-      .prepare(
+    const rows = this.sql
+      .get(
         `SELECT s.id, s.name, s.role, s.skills, s.current_version AS version, COALESCE(v.soul_md, '') AS soul_md
          FROM souls s LEFT JOIN soul_versions v ON v.soul_id = s.id AND v.version = s.current_version ORDER BY s.id`,
       )
@@ -178,11 +196,11 @@ export class QueriesRepo {
   }
 
   soulRole(id: string): string | undefined {
-    return (this.db.prepare('SELECT role FROM souls WHERE id = ?').get(id) as { role: string } | undefined)?.role;
+    return (this.sql.get('SELECT role FROM souls WHERE id = ?').get(id) as { role: string } | undefined)?.role;
   }
 
   getTask(id: string): TaskView | undefined {
-    const r = this.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
+    const r = this.sql.get('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
     return r ? toTask(r) : undefined;
   }
 
@@ -198,8 +216,8 @@ export class QueriesRepo {
       where.push('assignee_id = ?');
       args.push(f.assignee_id);
     }
-    const rows = this.db
-      .prepare(`SELECT * FROM tasks WHERE ${where.join(' AND ')} ORDER BY n LIMIT ?`)
+    const rows = this.sql
+      .get(`SELECT * FROM tasks WHERE ${where.join(' AND ')} ORDER BY n LIMIT ?`)
       .all(...args, f.limit + 1) as TaskRow[];
     const more = rows.length > f.limit;
     const page = more ? rows.slice(0, f.limit) : rows;
@@ -208,7 +226,7 @@ export class QueriesRepo {
 
   taskEvents(taskId: string, limit: number): TaskEventView[] {
     return (
-      this.db.prepare('SELECT * FROM task_events WHERE task_id = ? ORDER BY id DESC LIMIT ?').all(taskId, limit) as (TaskEventView & {
+      this.sql.get('SELECT * FROM task_events WHERE task_id = ? ORDER BY id DESC LIMIT ?').all(taskId, limit) as (TaskEventView & {
         project_id: string;
         seq: number | null;
       })[]
@@ -218,18 +236,18 @@ export class QueriesRepo {
   }
 
   listAgents(projectId: string): AgentView[] {
-    return (this.db.prepare(`${AGENT_SELECT} WHERE a.project_id = ? ORDER BY a.soul_id`).all(projectId) as AgentRow[]).map(toAgent);
+    return (this.sql.get(`${AGENT_SELECT} WHERE a.project_id = ? ORDER BY a.soul_id`).all(projectId) as AgentRow[]).map(toAgent);
   }
 
   getAgent(id: string): AgentView | undefined {
-    const r = this.db.prepare(`${AGENT_SELECT} WHERE a.id = ?`).get(id) as AgentRow | undefined;
+    const r = this.sql.get(`${AGENT_SELECT} WHERE a.id = ?`).get(id) as AgentRow | undefined;
     return r ? toAgent(r) : undefined;
   }
 
   /** Events of one actor, newest first below `before_seq`, returned oldest first. */
   actorEvents(actorId: string, beforeSeq: number | undefined, limit: number): CommittedEvent[] {
-    const rows = this.db
-      .prepare('SELECT * FROM events WHERE actor_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?')
+    const rows = this.sql
+      .get('SELECT * FROM events WHERE actor_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?')
       .all(actorId, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit) as EventRow[];
     return rows.reverse().map(toEvent);
   }
@@ -237,55 +255,55 @@ export class QueriesRepo {
   /** The project's events with `seq > afterSeq`, in order (feed replay). */
   projectEventsAfter(projectId: string, afterSeq: number, limit: number): CommittedEvent[] {
     return (
-      this.db.prepare('SELECT * FROM events WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(projectId, afterSeq, limit) as EventRow[]
+      this.sql.get('SELECT * FROM events WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(projectId, afterSeq, limit) as EventRow[]
     ).map(toEvent);
   }
 
   /** Oldest and newest seq present in the project's log (null when empty) and `projects.last_seq`. */
   logBounds(projectId: string): { min: number | null; max: number | null; last_seq: number } {
-    const b = this.db.prepare('SELECT MIN(seq) AS min, MAX(seq) AS max FROM events WHERE project_id = ?').get(projectId) as {
+    const b = this.sql.get('SELECT MIN(seq) AS min, MAX(seq) AS max FROM events WHERE project_id = ?').get(projectId) as {
       min: number | null;
       max: number | null;
     };
-    const p = this.db.prepare('SELECT last_seq FROM projects WHERE id = ?').get(projectId) as { last_seq: number } | undefined;
+    const p = this.sql.get('SELECT last_seq FROM projects WHERE id = ?').get(projectId) as { last_seq: number } | undefined;
     return { ...b, last_seq: p?.last_seq ?? b.max ?? 0 };
   }
 
   /** Which project an actor id belongs to (task, agent instance or project), if it exists. */
   actorProject(actorId: string): string | undefined {
-    const r = this.db.prepare('SELECT project_id FROM actor_snapshots WHERE actor_id = ?').get(actorId) as { project_id: string } | undefined;
+    const r = this.sql.get('SELECT project_id FROM actor_snapshots WHERE actor_id = ?').get(actorId) as { project_id: string } | undefined;
     if (r) return r.project_id;
-    const t = this.db.prepare('SELECT project_id FROM tasks WHERE id = ?').get(actorId) as { project_id: string } | undefined;
+    const t = this.sql.get('SELECT project_id FROM tasks WHERE id = ?').get(actorId) as { project_id: string } | undefined;
     if (t) return t.project_id;
-    const a = this.db.prepare('SELECT project_id FROM agent_instances WHERE id = ?').get(actorId) as { project_id: string } | undefined;
+    const a = this.sql.get('SELECT project_id FROM agent_instances WHERE id = ?').get(actorId) as { project_id: string } | undefined;
     if (a) return a.project_id;
     return this.projectExists(actorId) ? actorId : undefined;
   }
 
   countAgentsByState(): { state: string; n: number }[] {
-    return this.db.prepare('SELECT state, COUNT(*) AS n FROM agent_instances GROUP BY state').all() as { state: string; n: number }[];
+    return this.sql.get('SELECT state, COUNT(*) AS n FROM agent_instances GROUP BY state').all() as { state: string; n: number }[];
   }
 
   countTasksByStatus(): { status: number; n: number }[] {
-    return this.db.prepare('SELECT status, COUNT(*) AS n FROM tasks GROUP BY status').all() as { status: number; n: number }[];
+    return this.sql.get('SELECT status, COUNT(*) AS n FROM tasks GROUP BY status').all() as { status: number; n: number }[];
   }
 
   countPulsesByStatus(): { status: string; n: number }[] {
-    return this.db.prepare('SELECT status, COUNT(*) AS n FROM pulses GROUP BY status').all() as { status: string; n: number }[];
+    return this.sql.get('SELECT status, COUNT(*) AS n FROM pulses GROUP BY status').all() as { status: string; n: number }[];
   }
 
   countEventsOfType(type: string): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM events WHERE type = ?').get(type) as { n: number }).n;
+    return (this.sql.get('SELECT COUNT(*) AS n FROM events WHERE type = ?').get(type) as { n: number }).n;
   }
 
   /** Drops events older than the newest `keep` per project (feed retention); returns rows removed. */
   pruneEvents(projectId: string, keep: number): number {
-    return this.db.prepare('DELETE FROM events WHERE project_id = ? AND seq <= (SELECT last_seq FROM projects WHERE id = ?) - ?').run(projectId, projectId, keep)
+    return this.sql.get('DELETE FROM events WHERE project_id = ? AND seq <= (SELECT last_seq FROM projects WHERE id = ?) - ?').run(projectId, projectId, keep)
       .changes;
   }
 
   /** `SELECT 1`: the store answers. */
   ping(): boolean {
-    return (this.db.prepare('SELECT 1 AS ok').get() as { ok: number }).ok === 1;
+    return (this.sql.get('SELECT 1 AS ok').get() as { ok: number }).ok === 1;
   }
 }

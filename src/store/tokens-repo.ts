@@ -1,4 +1,5 @@
 import type { SqliteDatabase } from './db.js';
+import { StatementCache } from './queries-repo.js';
 
 export type TokenKind = 'user' | 'session' | 'instance' | 'pulse' | 'driver';
 
@@ -30,11 +31,15 @@ export interface NewToken {
 }
 
 export class TokensRepo {
-  constructor(private readonly db: SqliteDatabase) {}
+  private readonly sql: StatementCache;
+
+  constructor(db: SqliteDatabase) {
+    this.sql = new StatementCache(db);
+  }
 
   insert(t: NewToken, now: number): number {
-    const info = this.db
-      .prepare(
+    const info = this.sql
+      .get(
         `INSERT INTO api_tokens (token_hash, kind, user_id, instance_id, driver_name, pulse_id, label, created_at, expires_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
@@ -44,24 +49,24 @@ export class TokensRepo {
 
   /** The live credential with this hash: not revoked, not expired at `now`. */
   findLive(tokenHash: string, now: number): TokenRow | undefined {
-    return this.db
-      .prepare('SELECT * FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)')
+    return this.sql
+      .get('SELECT * FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)')
       .get(tokenHash, now) as TokenRow | undefined;
   }
 
   touch(id: number, now: number): void {
-    this.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?').run(now, id);
+    this.sql.get('UPDATE api_tokens SET last_used_at = ? WHERE id = ?').run(now, id);
   }
 
   revokeByHash(tokenHash: string, now: number): boolean {
-    return this.db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL').run(now, tokenHash).changes > 0;
+    return this.sql.get('UPDATE api_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL').run(now, tokenHash).changes > 0;
   }
 
   revokeById(id: number, now: number): boolean {
-    return this.db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(now, id).changes > 0;
+    return this.sql.get('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(now, id).changes > 0;
   }
 
   list(): TokenRow[] {
-    return this.db.prepare("SELECT * FROM api_tokens WHERE kind != 'session' ORDER BY id").all() as TokenRow[];
+    return this.sql.get("SELECT * FROM api_tokens WHERE kind != 'session' ORDER BY id").all() as TokenRow[];
   }
 }

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type DriverPort } from '../../src/gateway/index.js';
@@ -80,6 +82,25 @@ describe('tool manifest', () => {
     const logEvent = tools.find((t) => t.function.name === 'log_event');
     expect(logEvent?.type).toBe('function');
     expect(logEvent?.function.parameters.required?.slice().sort()).toEqual(['action', 'thought']);
+  });
+});
+
+describe('web app', () => {
+  it('serves the built app, its client routes, and keeps API 404s', async () => {
+    const web = mkdtempSync(join(tmpdir(), 'mc-web-'));
+    writeFileSync(join(web, 'index.html'), '<!doctype html><title>Mission Control</title>');
+    const app = await createGateway({ config: { limits: TEST_LIMITS }, store: h.store, runtime: h.runtime, logger: pino({ level: 'silent' }), webRoot: web });
+    try {
+      expect((await app.inject({ url: '/' })).body).toContain('Mission Control');
+      const route = await app.inject({ url: '/p/ops' });
+      expect(route.statusCode).toBe(200);
+      expect(route.body).toContain('Mission Control');
+      expect(route.headers['content-security-policy']).toContain("default-src 'self'");
+      expect((await app.inject({ url: '/api/nope' })).statusCode).toBe(404);
+    } finally {
+      await app.close();
+      rmSync(web, { recursive: true, force: true });
+    }
   });
 });
 

@@ -42,7 +42,8 @@ export const TEST_LIMITS = {
   rate_limit_per_minute: 1_000_000,
   max_ws_clients: 500,
   feed_retention_events: 100_000,
-  max_message_bytes: 256 * 1024,
+  max_message_bytes: 64 * 1024,
+  max_request_bytes: 256 * 1024,
 };
 
 export async function startHarness(
