@@ -132,6 +132,25 @@ describe('OpenClaw driver against a protocol-4 gateway double', () => {
     expect((await driver.deliverPulse(shuri, 'x', pulse('after-freeze'))).status).toBe('ok');
   });
 
+  it('an unreachable gateway opens the circuit; pulses are refused at once; a probe closes it when the gateway is back', async () => {
+    const { gateway, driver } = await setup();
+    const resilient = withResilience(driver, { retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxTotalMs: 0 }, breaker: { failureThreshold: 2, cooldownMs: 400 } });
+    await waitFor(() => driver.health().state === 'connected');
+    await gateway.stop();
+    for (const id of ['down-1', 'down-2']) {
+      expect(await resilient.deliverPulse(shuri, 'x', pulse(id, 300))).toMatchObject({ status: 'failed', error: { code: 'DRIVER_UNAVAILABLE', transient: true } });
+    }
+    expect(resilient.health()).toMatchObject({ ok: false, state: 'open' });
+    const started = Date.now();
+    expect(await resilient.deliverPulse(shuri, 'x', pulse('refused', 300))).toMatchObject({ status: 'failed', error: { code: 'DRIVER_UNAVAILABLE' } });
+    expect(Date.now() - started).toBeLessThan(100); // refused by the breaker, not after a connect timeout
+    await gateway.restart();
+    await waitFor(() => driver.health().state === 'connected');
+    await new Promise((r) => setTimeout(r, 450));
+    expect(await resilient.deliverPulse(shuri, 'x', pulse('probe'))).toMatchObject({ status: 'ok' });
+    expect(resilient.health()).toMatchObject({ ok: true, state: 'closed' });
+  });
+
   it('fails clearly on a wrong token, without a retry loop', async () => {
     const { gateway, driver } = await setup({ token: 'not-the-token' });
     const outcome = await driver.deliverPulse(shuri, 'x', pulse('pulse-auth'));
