@@ -303,3 +303,66 @@ describe.each([natsTransport(), memoryTransport()])('runtime over the bus: $name
     expect(err.data.no_responders).toBe(true);
   });
 });
+
+describe('NATS permissions confine a gateway credential to its project (SPEC §8)', () => {
+  // Gateway "a" may only use project a's subjects (and its own reply inboxes); the runtime may use all.
+  const CONFIG = `
+authorization {
+  users = [
+    { user: "runtime", password: "runtime-secret" }
+    { user: "gateway-a", password: "a-secret", permissions: {
+        publish: ["mc.a.>"]
+        subscribe: ["mc.a.>", "_INBOX.>"]
+    } }
+  ]
+}
+`;
+  let server: NatsServerHandle;
+
+  beforeAll(async () => {
+    server = await startNatsServer({ config: CONFIG });
+  });
+  afterAll(() => server.stop());
+
+  it("lets gateway a command project a, while the server itself stops it reaching project b's actors and events", async () => {
+    const runtimeBus = createNatsBus({ servers: server.url, user: 'runtime', pass: 'runtime-secret' });
+    const problems: { err: unknown; subject: string }[] = [];
+    const gatewayBus = createNatsBus({
+      servers: server.url,
+      user: 'gateway-a',
+      pass: 'a-secret',
+      onHandlerError: (err, subject) => problems.push({ err, subject }),
+    });
+    try {
+      await Promise.all([runtimeBus.ready(10_000), gatewayBus.ready(10_000)]);
+      const runtime = new RecordingRuntime();
+      const service = serveRuntimeOverBus(runtime, runtimeBus);
+      await runtimeBus.flush();
+      const gateway = new RemoteRuntime(gatewayBus, { timeoutMs: 500 });
+
+      expect(await gateway.execute(move('a-1', 'in_progress'))).toMatchObject({ task_id: 'a-1' });
+
+      // Publishing on mc.b.cmd.… is refused by the server, which the client reports at once.
+      const err = await rejection(gateway.execute(move('b-1', 'in_progress')));
+      expect(err.code).toBe('FORBIDDEN');
+      expect(err.data).toMatchObject({ operation: 'publish', subject: 'mc.b.cmd.task.b-1' });
+      expect(gatewayBus.breaker().consecutiveFailures).toBe(0);
+      expect(runtime.received.map((c) => (c.params as { task_id: string }).task_id)).toEqual(['a-1']);
+
+      // Subscribing to project b is refused too, and nothing of b arrives.
+      const ofB: string[] = [];
+      gatewayBus.subscribe('mc.b.>', (m) => ofB.push(m.subject));
+      await gatewayBus.flush();
+      runtime.commit([runtime.event('b', 'b-2', 'x')]);
+      const refusedSubscription = (): boolean =>
+        problems.some((p) => p.err instanceof MissionError && p.err.code === 'FORBIDDEN' && p.err.data.operation === 'subscription');
+      await waitUntil('the server refused the subscription', refusedSubscription);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(ofB).toEqual([]);
+      expect(problems.every((p) => p.err instanceof MissionError && p.err.code === 'FORBIDDEN')).toBe(true);
+      service.stop();
+    } finally {
+      await Promise.all([runtimeBus.close(), gatewayBus.close()]);
+    }
+  });
+});

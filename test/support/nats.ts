@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,8 @@ export function natsServerBinary(): string {
 
 export interface NatsServerOptions {
   jetstream?: boolean;
+  /** nats-server configuration text (e.g. an `authorization` block), written to a temp file. */
+  config?: string;
   /** A fixed port (e.g. one a client already tries); by default a free one is picked. */
   port?: number;
   /** How long to wait for the server to accept connections. */
@@ -42,12 +44,19 @@ export interface NatsServerHandle {
 export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServerHandle> {
   const bin = natsServerBinary();
   const storeDir = opts.jetstream ? mkdtempSync(join(tmpdir(), 'mc-nats-js-')) : null;
+  const configArgs: string[] = [];
+  const confDir = opts.config !== undefined ? mkdtempSync(join(tmpdir(), 'mc-nats-conf-')) : null;
+  if (confDir && opts.config !== undefined) {
+    const file = join(confDir, 'nats.conf');
+    writeFileSync(file, opts.config);
+    configArgs.push('-c', file);
+  }
   const timeoutMs = opts.startTimeoutMs ?? 10_000;
   let lastError: unknown;
   // Another process may take the free port between probing and spawning: try a few ports.
   for (let attempt = 0; attempt < (opts.port ? 1 : 3); attempt++) {
     const port = opts.port ?? (await freePort());
-    const args = ['-a', '127.0.0.1', '-p', String(port), ...(storeDir ? ['-js', '-sd', storeDir] : [])];
+    const args = [...configArgs, '-a', '127.0.0.1', '-p', String(port), ...(storeDir ? ['-js', '-sd', storeDir] : [])];
     try {
       let child = await spawnReady(bin, args, port, timeoutMs);
       const handle: NatsServerHandle = {
@@ -58,7 +67,10 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
         },
         async stop(signal = 'SIGTERM') {
           await stopProcess(child, signal);
-          if (storeDir && signal === 'SIGTERM') rmSync(storeDir, { recursive: true, force: true });
+          // A SIGKILL usually precedes restart(): keep the store and config for it.
+          if (signal === 'SIGTERM') {
+            for (const dir of [storeDir, confDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+          }
         },
         async restart() {
           await stopProcess(child, 'SIGTERM');
@@ -70,7 +82,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
       lastError = err;
     }
   }
-  if (storeDir) rmSync(storeDir, { recursive: true, force: true });
+  for (const dir of [storeDir, confDir]) if (dir) rmSync(dir, { recursive: true, force: true });
   throw new Error(`nats-server did not start: ${String(lastError)}`);
 }
 

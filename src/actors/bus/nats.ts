@@ -1,9 +1,11 @@
 import {
+  AuthorizationError,
   ClosedConnectionError,
   DrainingConnectionError,
   InvalidArgumentError,
   InvalidSubjectError,
   NoRespondersError,
+  PermissionViolationError,
   RequestError,
   TimeoutError,
   connect,
@@ -44,6 +46,10 @@ export interface NatsBusOptions {
   servers: string | string[];
   /** Client name shown by the server's monitoring. */
   name?: string;
+  /** Credentials; NATS permissions can confine a user to its project's subjects (SPEC §8). */
+  user?: string;
+  pass?: string;
+  token?: string;
   /** Pause between reconnect attempts (nats.js default 2000 ms). */
   reconnectTimeWaitMs?: number;
   breaker?: { failureThreshold?: number; cooldownMs?: number };
@@ -92,6 +98,8 @@ export class NatsBus implements Bus {
           name: opts.name ?? 'mission-control',
           maxReconnectAttempts: -1,
           reconnectTimeWait: wait,
+          ...(opts.user !== undefined ? { user: opts.user, pass: opts.pass ?? '' } : {}),
+          ...(opts.token !== undefined ? { token: opts.token } : {}),
         });
         return this.attach(nc);
       } catch (err) {
@@ -227,15 +235,17 @@ export class NatsBus implements Bus {
     for (const sub of this.desired) this.openSubscription(nc, sub);
     this.setStatus('connected');
     void this.watch(nc);
+    void nc.closed().then(() => this.setStatus('closed'));
     return nc;
   }
 
   private async watch(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
+      // e.g. a permissions violation on publish: the server says so only here.
+      if (s.type === 'error') this.reportHandlerError(toMissionError(s.error, '(server)'), '(server)');
       const next = statusAfter(s);
       if (next) this.setStatus(next);
     }
-    void nc.closed().then(() => this.setStatus('closed'));
   }
 
   private openSubscription(nc: NatsConnection, sub: DesiredSubscription): void {
@@ -243,7 +253,7 @@ export class NatsBus implements Bus {
       ...(sub.queue !== undefined ? { queue: sub.queue } : {}),
       callback: (err, msg) => {
         if (!sub.active) return;
-        if (err) return this.reportHandlerError(err, sub.subject);
+        if (err) return this.reportHandlerError(toMissionError(err, sub.subject), sub.subject);
         try {
           sub.handler(this.toBusMessage(msg));
         } catch (handlerErr) {
@@ -339,6 +349,10 @@ function toMissionError(err: unknown, subject: string, timeoutMs?: number): Miss
     return new MissionError('TIMEOUT', `No reply on ${subject} within ${timeoutMs ?? '?'} ms`, { subject, timeout_ms: timeoutMs });
   }
   if (cause instanceof ClosedConnectionError || cause instanceof DrainingConnectionError) return closedError();
+  if (cause instanceof PermissionViolationError) {
+    return new MissionError('FORBIDDEN', cause.message, { subject: cause.subject, operation: cause.operation });
+  }
+  if (cause instanceof AuthorizationError) return new MissionError('UNAUTHENTICATED', `NATS refused the credentials: ${cause.message}`);
   if (cause instanceof InvalidSubjectError) return new MissionError('INVALID_INPUT', cause.message, { subject });
   if (cause instanceof InvalidArgumentError && /max_payload/.test(cause.message)) {
     return new MissionError('LIMIT_EXCEEDED', cause.message, { subject });
