@@ -113,3 +113,40 @@ describe('secrets at rest and in logs', () => {
     for (const secret of ['boss-password-1', token, cookie.split('=')[1]!]) expect(text).not.toContain(secret);
   });
 });
+
+describe('CLI: user and token commands against a running server', () => {
+  const cli = async (args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> => {
+    const { spawn } = await import('node:child_process');
+    return new Promise((resolvePromise) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args, '--data-dir', h.dataDir], { cwd: process.cwd(), env: { ...process.env, MC_ADMIN: '' } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += String(d)));
+      child.stderr.on('data', (d: Buffer) => (stderr += String(d)));
+      child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+      child.stdin.end(stdin ?? '');
+    });
+  };
+
+  it('adds a user from stdin, grants a role, and mints a token the running server honours at once', async () => {
+    const add = await cli(['user', 'add', 'carol', '--password-stdin'], 'carol-password-9\n');
+    expect(add.code, add.stderr).toBe(0);
+    const grant = await cli(['user', 'grant', 'carol', 'auth', 'viewer']);
+    expect(grant.code, grant.stderr).toBe(0);
+    const created = await cli(['token', 'create', '--user', 'carol']);
+    expect(created.code, created.stderr).toBe(0);
+    // Printed once and alone on stdout.
+    const lines = created.stdout.split('\n').filter((l) => l.length > 0);
+    expect(lines).toHaveLength(1);
+    const token = lines[0]!;
+    const projects = ok<{ projects: { id: string }[] }>(await h.rpc(token, 'mission.project.list'));
+    expect(projects.projects.map((p) => p.id)).toEqual(['auth']);
+    expect((await h.rpc(token, 'mission.task.create', { project_id: 'auth', title: 'viewer write' })).error?.data?.code).toBe('FORBIDDEN');
+    expect((await login('carol', 'carol-password-9')).status).toBe(200);
+  }, 60_000);
+
+  it('refuses bad usage with exit code 2', async () => {
+    expect((await cli(['token', 'create'])).code).toBe(2);
+    expect((await cli(['user', 'grant', 'carol', 'auth', 'emperor'])).code).toBe(2);
+  }, 60_000);
+});
