@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../support/browser.js';
 import { E2E_PROJECT, E2E_USERS } from './support/fixtures.js';
-import { card, cardIn, column, openBoard, signIn, type SignedIn } from './support/pages.js';
+import { card, cardIn, column, cutSocket, openBoard, signIn, type SignedIn } from './support/pages.js';
 import { buildWeb, startServer, type E2EServer } from './support/server.js';
 
 // The board as users see it (SPEC §3, §5, §10, §11), in real Chromium against a real server.
@@ -140,7 +140,7 @@ describe('web board against a real server', () => {
     const { page, errors } = await session(E2E_USERS.admin);
     await openBoard(page, P);
     await cardIn(page, 'in_progress', `${P}-2`).waitFor();
-    await page.evaluate(() => window.__mission!.socket.simulateDrop(5000));
+    await cutSocket(page, 5000);
     await page.locator('[data-testid=reconnecting-banner]').waitFor({ timeout: 2000 });
 
     // Events produced elsewhere while this tab is offline.
@@ -186,7 +186,7 @@ describe('web board against a real server', () => {
     const { page, context, errors } = await session(E2E_USERS.admin);
     await openBoard(page, P);
     await context.request.post('/auth/logout');
-    await page.evaluate(() => window.__mission!.socket.simulateDrop(0));
+    await cutSocket(page, 0);
     await page.locator('[data-testid=signin-notice]').waitFor({ timeout: 10_000 });
     expect(await page.locator('[data-testid=signin-notice]').innerText()).toContain('session expired');
     expect(errors).toEqual([]);
@@ -209,10 +209,7 @@ describe('web board against a real server', () => {
     expect(await lines.count()).toBe(30);
     expect(await lines.nth(29).innerText()).toContain('Reading star catalogue page 30');
     const atBottom = () => terminal.evaluate((el) => Math.abs(el.scrollHeight - el.clientHeight - el.scrollTop) < 2);
-    await page.waitForFunction(() => {
-      const el = document.querySelector('[data-testid=live-terminal]')!;
-      return Math.abs(el.scrollHeight - el.clientHeight - el.scrollTop) < 2;
-    });
+    await expect.poll(atBottom).toBe(true);
     // Scrolling up pauses following: a new line does not yank the reader back down.
     await terminal.evaluate((el) => (el.scrollTop = 0));
     await page.locator('.terminal-resume').waitFor();
@@ -221,7 +218,7 @@ describe('web board against a real server', () => {
     expect(await terminal.evaluate((el) => el.scrollTop)).toBe(0);
     expect(await page.locator('.terminal-resume').innerText()).toContain('+1');
     await page.locator('.terminal-resume').click();
-    expect(await atBottom()).toBe(true);
+    await expect.poll(atBottom).toBe(true);
 
     await server.agentRpc('mission.control.request_help', { task_id: id, issue: 'Which star catalogue is authoritative?' });
     const help = page.locator('[data-testid=help-request]');

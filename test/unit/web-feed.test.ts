@@ -109,6 +109,21 @@ describe('web feed: applying notifications', () => {
     ]);
   });
 
+  it('replays events at or below the loaded snapshot into the activity feed only', () => {
+    // The snapshot (baseline seq 10) already holds version 3; older events must not roll it back.
+    const state = ready({ last_seq: 8, baseline_seq: 10, tasks: { 'apollo-1': task('apollo-1', { version: 3, status: 'done' }) } });
+    let next = applyNotification(state, taskUpdated(9, task('apollo-1', { version: 2, status: 'in_progress' })));
+    next = applyNotification(next, {
+      method: 'mission.agent_updated',
+      params: { project_id: 'apollo', seq: 10, type: 'agent.paused', agent: agent('shuri:apollo', { state: 'paused' }) },
+    });
+    expect(next.tasks['apollo-1']?.status).toBe('done');
+    expect(next.agents['shuri:apollo']).toBeUndefined();
+    expect(next.activity.map((a) => a.seq)).toEqual([10, 9]);
+    next = applyNotification(next, taskUpdated(11, task('apollo-1', { version: 4, status: 'archived' })));
+    expect(next.tasks['apollo-1']?.status).toBe('archived');
+  });
+
   it('keeps only the newest 200 activity items', () => {
     let state = ready();
     for (let seq = 1; seq <= 250; seq++) state = applyNotification(state, taskUpdated(seq, task('apollo-1', { version: seq })));

@@ -12,7 +12,7 @@ import { Runtime } from '../../../src/actors/runtime.js';
 import type { By, CommandEnvelope, CommandName, CommandParams } from '../../../src/core/index.js';
 import { Accounts, createGateway } from '../../../src/gateway/index.js';
 import { openStore } from '../../../src/store/index.js';
-import { Workspace } from '../../../src/workspace/index.js';
+import { createProjectFiles, Workspace } from '../../../src/workspace/index.js';
 import { E2E_USERS, E2E_PROJECT } from './fixtures.js';
 
 const dataDir = process.argv[2];
@@ -23,7 +23,7 @@ if (!existsSync(`${webDist}index.html`)) throw new Error('web/dist is missing: r
 const logger = pino({ level: 'warn' });
 const store = await openStore({ dataDir, migrate: true });
 const workspace = new Workspace({ dataDir });
-const runtime = new Runtime({ db: store.db, scheduling: false });
+const runtime = new Runtime({ db: store.db, files: createProjectFiles(workspace), scheduling: false });
 runtime.start();
 
 const accounts = new Accounts(store.db);

@@ -30,3 +30,13 @@ export async function openBoard(page: Page, projectId: string): Promise<void> {
   await page.locator('[data-testid=board]').waitFor();
   await page.locator('[data-testid=connection-state][data-phase=open]').waitFor();
 }
+
+/** The web app's diagnostics hook (`window.__mission`, see web/src/app/MissionProvider.tsx). */
+interface MissionHook {
+  __mission?: { socket: { simulateDrop(holdMs: number): void } };
+}
+
+/** Closes the tab's WebSocket and keeps it closed for `holdMs` (the app then reconnects). */
+export async function cutSocket(page: Page, holdMs: number): Promise<void> {
+  await page.evaluate((ms) => (globalThis as unknown as MissionHook).__mission!.socket.simulateDrop(ms), holdMs);
+}

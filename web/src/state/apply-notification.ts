@@ -32,6 +32,7 @@ export function applyNotification(state: ProjectState, n: FeedMessage): ProjectS
   const p = n.params;
   const ts = typeof p.ts === 'number' ? p.ts : Date.now();
   let next: ProjectState = { ...state, last_seq: seq, last_activity_at: Math.max(state.last_activity_at ?? 0, ts) };
+  if (seq <= state.baseline_seq) return pushActivity(next, activityOf(n, seq, ts));
 
   switch (n.method) {
     case 'mission.task_updated': {
@@ -93,6 +94,22 @@ export function applyActorSnapshot(state: ProjectState, n: FeedMessage): Project
     ...state,
     snapshots: { ...state.snapshots, [actorId]: { seq, state_value: p.state_value, context: sanitizeContext(p.context), event: p.event } },
   };
+}
+
+/** The activity line of a notification (used for backfilled history). */
+function activityOf(n: FeedMessage, seq: number, ts: number): ActivityItem {
+  const p = n.params;
+  if (n.method === 'mission.task_updated') {
+    const task = p.task as TaskView;
+    return { seq, ts: task.updated_at ?? ts, type: String(p.type ?? 'task.updated'), actor_id: task.id, summary: task.title };
+  }
+  if (n.method === 'mission.agent_updated') {
+    const agent = p.agent as AgentView;
+    return { seq, ts, type: String(p.type ?? 'agent.updated'), actor_id: agent.id, summary: agent.state };
+  }
+  if (n.method === 'mission.thought_logged') return { seq, ts, type: 'thought.logged', actor_id: String(p.task_id), summary: String(p.thought ?? '') };
+  const data = (p.data ?? {}) as Record<string, unknown>;
+  return { seq, ts, type: String(p.type ?? 'event'), actor_id: actorIdFromBroadcast(data, String(p.project_id ?? '')), summary: summarize(data) };
 }
 
 function touch(state: ProjectState, actorId: string, seq: number): ProjectState {

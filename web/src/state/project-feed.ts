@@ -4,7 +4,7 @@ import { errorCode, errorMessage } from '../api/errors.ts';
 import type { MissionSocket } from '../api/mission-socket.ts';
 import { RemoteActorRef } from '../api/remote-actor.ts';
 import { applyActorSnapshot, applyNotification, FEED_METHODS, seqOf, type FeedMessage } from './apply-notification.ts';
-import { emptyProjectState, type ProjectState, type ThoughtLine } from './project-state.ts';
+import { ACTIVITY_BACKFILL, emptyProjectState, type ProjectState, type ThoughtLine } from './project-state.ts';
 import { listFrom, objectFrom } from './results.ts';
 
 export type FeedNotice = 'resynced' | 'full_sync';
@@ -112,8 +112,9 @@ export class ProjectFeed {
         tasks: Object.fromEntries(tasks.map((t) => [t.id, t])),
         agents: Object.fromEntries(agents.map((a) => [a.id, a])),
         thoughts: s.thoughts,
-        activity: s.activity.filter((a) => a.seq <= lastSeq),
-        last_seq: lastSeq,
+        // Replay the last events too, to fill the activity feed; they do not touch the snapshot.
+        last_seq: Math.max(0, lastSeq - ACTIVITY_BACKFILL),
+        baseline_seq: lastSeq,
         last_activity_at: project?.updated_at ?? null,
       }));
       await this.subscribe();
@@ -151,6 +152,12 @@ export class ProjectFeed {
       this.drainEarly(true);
     } catch (err) {
       if (errorCode(err) === 'FULL_SYNC_REQUIRED') {
+        const state = this.ref.getSnapshot();
+        if (state.last_seq < state.baseline_seq) {
+          // The backfill reached past the retained log: start from the snapshot without history.
+          this.ref.update((s) => ({ ...s, last_seq: s.baseline_seq }));
+          return this.subscribe();
+        }
         this.onNotice('full_sync');
         this.ref.update((s) => ({ ...s, phase: 'loading' }));
         await this.fullLoad();

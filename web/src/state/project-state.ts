@@ -43,10 +43,17 @@ export interface ProjectState {
   /** Latest seq that touched each actor: views refetch details when it moves. */
   actor_seq: Record<string, number>;
   last_seq: number;
+  /**
+   * The seq the loaded snapshot reflects. Events at or below it are replayed only to fill the
+   * activity feed: the snapshot already contains their effect.
+   */
+  baseline_seq: number;
   last_activity_at: number | null;
 }
 
 export const ACTIVITY_LIMIT = 200;
+/** How many past events a fresh load replays into the activity feed. */
+export const ACTIVITY_BACKFILL = 100;
 
 export function emptyProjectState(): ProjectState {
   return {
@@ -60,6 +67,7 @@ export function emptyProjectState(): ProjectState {
     snapshots: {},
     actor_seq: {},
     last_seq: 0,
+    baseline_seq: 0,
     last_activity_at: null,
   };
 }

@@ -84,14 +84,13 @@ export function AgentCard({ agent, now, operable }: { agent: AgentView; now: num
             </dd>
           </>
         )}
-        <dt>{t.agents.soulVersion(agent.soul_version)}</dt>
-        <dd className="muted">{agent.driver}</dd>
+        <dt>{t.agents.soul}</dt>
+        <dd className="muted">{t.agents.soulVersion(agent.soul_version, agent.driver)}</dd>
       </dl>
       <footer className="agent-actions">
-        <Link className="button ghost small" to={`/p/${agent.project_id}/inspect/${agent.id}`}>
+        <Link className="button ghost small inspect-link" to={`/p/${agent.project_id}/inspect/${agent.id}`}>
           {t.agents.inspect}
         </Link>
-        <span className="spacer" />
         {operable &&
           actionsFor(agent).map((action) => (
             <button

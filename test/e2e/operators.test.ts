@@ -1,0 +1,125 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../support/browser.js';
+import { E2E_PROJECT, E2E_USERS } from './support/fixtures.js';
+import { cardIn, openBoard, signIn, type SignedIn } from './support/pages.js';
+import { buildWeb, startServer, type E2EServer } from './support/server.js';
+
+// Operators' views (SPEC §4, §6, §11): agent cards and their actions, documents, keyboard access.
+const P = E2E_PROJECT.id;
+
+let server: E2EServer;
+let browser: Browser;
+const sessions: SignedIn[] = [];
+
+async function session(user: { username: string; password: string }): Promise<SignedIn> {
+  const s = await signIn(browser, server.url, user);
+  sessions.push(s);
+  return s;
+}
+
+async function agentState(id: string): Promise<string> {
+  return (await server.rpc<{ state: string }>('mission.agent.get', { instance_id: id })).state;
+}
+
+beforeAll(async () => {
+  buildWeb();
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  for (const s of sessions) await s.context.close().catch(() => undefined);
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('operator views against a real server', () => {
+  it('pauses and resumes an agent from its card, and destroys it only after confirmation', async () => {
+    const { page, errors } = await session(E2E_USERS.admin);
+    await page.goto(`/p/${P}/agents`);
+    const jarvis = page.locator(`[data-testid="agent-jarvis:${P}"]`);
+    await jarvis.waitFor();
+    expect(await jarvis.getAttribute('data-state')).toBe('idle');
+    expect(await jarvis.innerText()).toContain('Next pulse');
+
+    await jarvis.getByRole('button', { name: 'Pause' }).click();
+    await page.locator(`[data-testid="agent-jarvis:${P}"][data-state=paused]`).waitFor({ timeout: 3000 });
+    expect(await agentState(`jarvis:${P}`)).toBe('paused');
+    // The change shows up in the activity feed, pushed by the server.
+    await page.locator('[data-testid=activity-feed] li', { hasText: 'agent.paused' }).waitFor({ timeout: 3000 });
+
+    await jarvis.getByRole('button', { name: 'Resume' }).click();
+    await page.locator(`[data-testid="agent-jarvis:${P}"][data-state=idle]`).waitFor({ timeout: 3000 });
+
+    const shuri = page.locator(`[data-testid="agent-shuri:${P}"]`);
+    await shuri.getByRole('button', { name: 'Destroy' }).click();
+    const confirm = page.locator('[data-testid=confirm-dialog]');
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    expect(await agentState(`shuri:${P}`)).not.toBe('destroyed');
+    await shuri.getByRole('button', { name: 'Destroy' }).click();
+    await confirm.getByRole('button', { name: 'Destroy' }).click();
+    await page.locator(`[data-testid="agent-shuri:${P}"][data-state=destroyed]`).waitFor({ timeout: 3000 });
+    expect(await agentState(`shuri:${P}`)).toBe('destroyed');
+    expect(errors).toEqual([]);
+  });
+
+  it('a viewer sees agent cards without any action button', async () => {
+    const { page, errors } = await session(E2E_USERS.viewer);
+    await page.goto(`/p/${P}/agents`);
+    const jarvis = page.locator(`[data-testid="agent-jarvis:${P}"]`);
+    await jarvis.waitFor();
+    for (const name of ['Pause', 'Resume', 'Pulse now', 'Upgrade', 'Destroy']) expect(await jarvis.getByRole('button', { name }).count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  it('lists the project documents and renders KANBAN.md and an agent SOUL.md as markdown', async () => {
+    const { page, errors } = await session(E2E_USERS.admin);
+    await page.goto(`/p/${P}/docs`);
+    for (const name of ['KANBAN.md', 'CHRONICLE.md', 'agents/jarvis/SOUL.md', 'agents/jarvis/working.md', 'agents/jarvis/learned.md']) {
+      await page.locator('a.doc-link', { hasText: name }).waitFor();
+    }
+    await page.locator('a.doc-link', { hasText: 'KANBAN.md' }).click();
+    const view = page.locator('[data-testid=doc-view] .markdown');
+    // Rendered, not shown as source: the title is a heading and the columns are sub-headings.
+    await view.locator('h1', { hasText: 'Kanban: Apollo' }).waitFor({ timeout: 5000 });
+    expect(await view.locator('h2', { hasText: 'Backlog' }).count()).toBe(1);
+    expect(await view.innerText()).not.toContain('## Backlog');
+    await page.locator('a.doc-link', { hasText: 'agents/jarvis/SOUL.md' }).click();
+    await view.locator('h1', { hasText: 'jarvis' }).waitFor({ timeout: 5000 });
+    expect(page.url()).toContain(`/p/${P}/docs/agents/jarvis/SOUL.md`);
+    expect(errors).toEqual([]);
+  });
+
+  it('drives the board from the keyboard: ? lists shortcuts, arrows move focus, Enter opens, Shift+→ moves', async () => {
+    const created = await server.rpc<{ id: string }>('mission.task.create', { project_id: P, title: 'Keyboard task', priority: 1 });
+    const second = await server.rpc<{ id: string }>('mission.task.create', { project_id: P, title: 'Second keyboard task', priority: 2 });
+    const { page, errors } = await session(E2E_USERS.admin);
+    await openBoard(page, P);
+    await page.locator('body').press('?');
+    await page.locator('[data-testid=shortcuts-dialog][open]').waitFor();
+    await page.keyboard.press('Escape');
+    await page.locator('[data-testid=shortcuts-dialog][open]').waitFor({ state: 'detached' });
+
+    // Priority 1 sorts first in Backlog: focus it, then walk down and back up.
+    const first = page.locator('[data-testid=column-backlog] .task-card').first();
+    expect(await first.getAttribute('data-task-id')).toBe(created.id);
+    await first.focus();
+    await page.keyboard.press('ArrowDown');
+    const focused = (): Promise<string | null> =>
+      page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } } }).document.activeElement.getAttribute('data-task-id'));
+    expect(await focused()).toBe(second.id);
+    await page.keyboard.press('ArrowUp');
+    expect(await focused()).toBe(created.id);
+    await page.keyboard.press('Shift+ArrowRight');
+    await cardIn(page, 'in_progress', created.id).waitFor({ timeout: 3000 });
+    expect((await server.rpc<{ task: { status: string } }>('mission.task.get', { task_id: created.id })).task.status).toBe('in_progress');
+    await cardIn(page, 'in_progress', created.id).focus();
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid=task-drawer]').waitFor();
+    expect(page.url()).toContain(`/p/${P}/t/${created.id}`);
+    await page.keyboard.press('Escape');
+    await page.locator('[data-testid=task-drawer]').waitFor({ state: 'detached' });
+    expect(errors).toEqual([]);
+  });
+});
