@@ -96,6 +96,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     maxBufferedBytes: config.limits.max_ws_buffered_bytes ?? 8 * 1024 * 1024,
   });
   const metrics = new GatewayMetrics({ queries, feedClients: () => hub.size, bus: options.bus, drivers });
+  const detachMetrics = runtime.onCommitted((events) => metrics.observeCommitted(events));
   const services: Services = {
     runtime,
     queries,
@@ -141,7 +142,10 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     });
   }
 
-  app.addHook('onClose', async () => hub.closeAll(1001, 'server shutting down'));
+  app.addHook('onClose', async () => {
+    detachMetrics();
+    hub.closeAll(1001, 'server shutting down');
+  });
   app.decorate('missionFeed', hub);
   return app;
 }

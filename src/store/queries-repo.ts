@@ -288,14 +288,6 @@ export class QueriesRepo {
     return this.sql.get('SELECT status, COUNT(*) AS n FROM tasks GROUP BY status').all() as { status: number; n: number }[];
   }
 
-  countPulsesByStatus(): { status: string; n: number }[] {
-    return this.sql.get('SELECT status, COUNT(*) AS n FROM pulses GROUP BY status').all() as { status: string; n: number }[];
-  }
-
-  countEventsOfType(type: string): number {
-    return (this.sql.get('SELECT COUNT(*) AS n FROM events WHERE type = ?').get(type) as { n: number }).n;
-  }
-
   /** Drops events older than the newest `keep` per project (feed retention); returns rows removed. */
   pruneEvents(projectId: string, keep: number): number {
     return this.sql.get('DELETE FROM events WHERE project_id = ? AND seq <= (SELECT last_seq FROM projects WHERE id = ?) - ?').run(projectId, projectId, keep)

@@ -59,6 +59,18 @@ describe('sessions', () => {
       });
     });
     expect(ws).toBe(101);
+    // …but only from our own origin: another site's page cannot ride on the cookie.
+    const foreign = await new Promise<number>((resolve) => {
+      void import('ws').then(({ default: WebSocket }) => {
+        const s = new WebSocket(h.wsUrl, { headers: { cookie }, origin: 'https://evil.example' });
+        s.once('open', () => {
+          s.close();
+          resolve(101);
+        });
+        s.once('unexpected-response', (_q, r) => resolve(r.statusCode ?? 0));
+      });
+    });
+    expect(foreign).toBe(403);
   });
 
   it('refuses a wrong password or unknown user with 401 and the same message', async () => {

@@ -1,5 +1,5 @@
 import { MissionError, parseInstanceId, SLUG_RE, type ProjectRole } from '../../core/index.js';
-import { MembershipsRepo, TokensRepo, UsersRepo, type SqliteDatabase, type TokenKind } from '../../store/index.js';
+import { MembershipsRepo, QueriesRepo, TokensRepo, UsersRepo, type SqliteDatabase, type TokenKind } from '../../store/index.js';
 import { hashPassword } from './passwords.js';
 import { hashToken, newToken } from './tokens.js';
 
@@ -48,8 +48,7 @@ export class Accounts {
     if (!user) throw new MissionError('NOT_FOUND', `no user ${username}`, { username });
     if (!SLUG_RE.test(projectId)) throw new MissionError('INVALID_INPUT', 'project id must be a slug', { project_id: projectId });
     if (!(['owner', 'member', 'viewer'] as const).includes(role)) throw new MissionError('INVALID_INPUT', 'role is owner, member or viewer', { role });
-    const exists = this.db.prepare('SELECT 1 FROM projects WHERE id = ? AND deleted_at IS NULL').get(projectId);
-    if (!exists) throw new MissionError('NOT_FOUND', `no project ${projectId}`, { project_id: projectId });
+    if (!new QueriesRepo(this.db).projectExists(projectId)) throw new MissionError('NOT_FOUND', `no project ${projectId}`, { project_id: projectId });
     this.memberships.grant(user.id, projectId, role, this.now());
   }
 

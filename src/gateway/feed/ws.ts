@@ -1,8 +1,8 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { ERRORS } from '../../core/index.js';
 import { presentedToken, sendUnauthenticated } from '../auth/authenticate.js';
-import type { Caller, CredentialResolver } from '../auth/credentials.js';
+import { bearerOf, type Caller, type CredentialResolver } from '../auth/credentials.js';
 import type { RpcDispatcher } from '../rpc/dispatch.js';
 import { codeErrorResponse } from '../rpc/protocol.js';
 import type { FeedHub } from './hub.js';
@@ -22,6 +22,20 @@ declare module 'fastify' {
   }
 }
 
+function cameFromCookie(req: FastifyRequest): boolean {
+  const query = (req.query as Record<string, unknown> | undefined)?.token;
+  return bearerOf(req.headers.authorization) === undefined && typeof query !== 'string';
+}
+
+function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (origin === undefined) return true; // not a browser
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * `/ws`: the same JSON-RPC requests as `/rpc`, plus server notifications (the feed). Authenticated
  * at the upgrade by cookie, bearer or `?token=`; refused before the upgrade when over the limit.
@@ -35,6 +49,10 @@ export async function wsPlugin(app: FastifyInstance, opts: WsOptions): Promise<v
         const token = presentedToken(req, true);
         const caller = opts.resolver.resolve(token);
         if (!caller || token === undefined) return sendUnauthenticated(reply);
+        // A cookie rides along on any page's WebSocket: only our own origin may use it (no CSWSH).
+        if (cameFromCookie(req) && !sameOrigin(req.headers.origin, req.headers.host)) {
+          return reply.code(403).send(codeErrorResponse(null, 'FORBIDDEN', 'cross-origin WebSocket with a session cookie'));
+        }
         if (opts.hub.size >= opts.maxClients()) {
           return reply.code(ERRORS.LIMIT_EXCEEDED.httpStatus).send(codeErrorResponse(null, 'LIMIT_EXCEEDED', 'too many WebSocket clients', { max_ws_clients: opts.maxClients() }));
         }

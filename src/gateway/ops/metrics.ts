@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { statusName } from '../../core/index.js';
+import { statusName, type CommittedEvent } from '../../core/index.js';
 import type { QueriesRepo } from '../../store/index.js';
 import type { BusPort, DriverPort } from '../deps.js';
 
@@ -21,6 +21,8 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly calls: Counter<'method' | 'code'>;
   private readonly latency: Histogram<'method'>;
+  private readonly pulses: Counter<'outcome'>;
+  private readonly deadman: Counter;
 
   constructor(sources: MetricsSources) {
     const registry = this.registry;
@@ -43,24 +45,9 @@ export class GatewayMetrics {
         for (const r of sources.queries.countTasksByStatus()) this.set({ kind: 'task', state: statusName(r.status) }, r.n);
       },
     });
-    new Gauge({
-      name: 'mc_pulses',
-      help: 'Pulses recorded, by status',
-      labelNames: ['status'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const r of sources.queries.countPulsesByStatus()) this.set({ status: r.status }, r.n);
-      },
-    });
-    new Gauge({
-      name: 'mc_deadman_expiries',
-      help: 'Tasks taken back by the deadman switch (events in the retained log)',
-      registers: [registry],
-      collect() {
-        this.set(sources.queries.countEventsOfType('task.deadman_expired'));
-      },
-    });
+    // Counted from committed events (not by scanning the log at each scrape).
+    this.pulses = new Counter({ name: 'mc_pulses_total', help: 'Finished pulses by outcome (ok, failed, timeout, aborted)', labelNames: ['outcome'], registers: [registry] });
+    this.deadman = new Counter({ name: 'mc_deadman_expiries_total', help: 'Tasks taken back by the deadman switch', registers: [registry] });
     new Gauge({ name: 'mc_feed_clients', help: 'Connected WebSocket clients', registers: [registry], collect() { this.set(sources.feedClients()); } });
     new Gauge({
       name: 'mc_bus_status',
@@ -85,6 +72,14 @@ export class GatewayMetrics {
         }
       },
     });
+  }
+
+  /** Feeds the event counters from `runtime.onCommitted`. */
+  observeCommitted(events: readonly CommittedEvent[]): void {
+    for (const e of events) {
+      if (e.type === 'agent.pulse_finished') this.pulses.inc({ outcome: String(e.payload.detail?.outcome ?? 'unknown') });
+      else if (e.type === 'task.deadman_expired') this.deadman.inc();
+    }
   }
 
   countCall(method: string, code: string, ms: number): void {
