@@ -24,12 +24,16 @@ if (mode === 'rewrite') {
   const a = Buffer.alloc(Number(size), 'A');
   const b = Buffer.alloc(Number(size), 'B');
   console.log('ready');
-  for (let i = 0; ; i++) await atomicWrite(target, i % 2 === 0 ? a : b);
+  for (let i = 0; ; i++) {
+    await atomicWrite(target, i % 2 === 0 ? a : b);
+    console.log('wrote ' + i);
+  }
 } else {
   const ws = new Workspace({ dataDir: target, lockTimeoutMs: 30000 });
   console.log('ready');
   for (let i = 0; ; i++) {
     await ws.appendChronicle('crash', { at: Date.now(), author: 'writer', summary: 'entry-' + i + ' ' + 'z'.repeat(20000) });
+    console.log('appended ' + i);
   }
 }
 `;
@@ -48,10 +52,11 @@ afterEach(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function killWhileWriting(args: string[], delayMs: number): Promise<void> {
+/** Starts a writer, waits for `progress` on its output, lets it write `delayMs` more, SIGKILLs it. */
+async function killWhileWriting(args: string[], progress: RegExp, delayMs: number): Promise<void> {
   const child = spawnTs(childFile, args);
   children.push(child);
-  await new ChildOutput(child).waitFor(/^ready$/);
+  await new ChildOutput(child).waitFor(progress, 60_000);
   await sleep(delayMs);
   child.kill('SIGKILL');
   expect(await exitOf(child)).toBe('SIGKILL');
@@ -64,7 +69,8 @@ describe('atomic writes under SIGKILL', () => {
     const outcomes = new Map<string, number>();
     let killedMidWrite = 0;
     for (let round = 0; round < 12; round++) {
-      await killWhileWriting(['rewrite', file, String(SIZE)], 40 + ((round * 37) % 200));
+      // Even rounds may kill the very first write; odd ones kill after at least one whole write.
+      await killWhileWriting(['rewrite', file, String(SIZE)], round % 2 === 0 ? /^ready$/ : /^wrote \d+$/, 20 + round * 15);
       const content = readFileSync(file);
       const kind = content.toString('latin1') === 'INITIAL' ? 'initial' : content.length === SIZE && content.every((c) => c === content[0]) ? String.fromCharCode(content[0]!) : 'PARTIAL';
       outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
@@ -85,7 +91,7 @@ describe('atomic writes under SIGKILL', () => {
     const file = path.join(dataDir, 'projects/crash/CHRONICLE.md');
     let lastCount = 0;
     for (let round = 0; round < 5; round++) {
-      await killWhileWriting(['chronicle', dataDir], 150 + round * 60);
+      await killWhileWriting(['chronicle', dataDir], /^appended \d+$/, 5 + round * 20);
       const blocks = readFileSync(file, 'utf8').split(/^## /m).slice(1);
       const numbers = blocks.map((b) => {
         const m = /^\S+ · (writer|parent)\n\n(?:entry-(\d+) z{20000}|parent-after-kill)\n\n?$/.exec(b);
