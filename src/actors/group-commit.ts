@@ -10,6 +10,9 @@ export interface GroupCommitOptions {
   maxBatch: number;
 }
 
+/** A batch at least this large is written at the end of the current event-loop turn. */
+const EAGER_BATCH = 32;
+
 export const DEFAULT_GROUP_COMMIT: GroupCommitOptions = { maxDelayMs: 2, maxBatch: 512 };
 
 interface Queued {
@@ -38,6 +41,7 @@ export function storeError(err: unknown): MissionError {
 export class GroupCommitter {
   private queue: Queued[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
   private readonly lastSeq = new Map<string, number>();
   private readonly listeners = new Set<(events: CommittedEvent[]) => void>();
   private readonly actorListeners = new Set<(entries: ResidentActor[]) => void>();
@@ -80,8 +84,16 @@ export class GroupCommitter {
   enqueue(unit: CommitUnit): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ unit, resolve, reject });
-      if (this.queue.length >= this.opts.maxBatch) this.flush();
-      else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.opts.maxDelayMs);
+      if (this.queue.length >= this.opts.maxBatch) return this.flush();
+      if (!this.timer) this.timer = setTimeout(() => this.flush(), this.opts.maxDelayMs);
+      // Under load a full batch is already here once the current turn ends: waiting the rest
+      // of max_delay_ms would only idle the loop.
+      if (!this.immediate && this.queue.length >= EAGER_BATCH) {
+        this.immediate = setImmediate(() => {
+          this.immediate = null;
+          if (this.queue.length >= EAGER_BATCH) this.flush();
+        });
+      }
     });
   }
 

@@ -49,12 +49,13 @@ export class TasksRepo {
   private readonly byAssigneeStmt;
 
   constructor(db: SqliteDatabase) {
-    this.upsertStmt = db.prepare(
+    this.upsertStmt = db.prepare<[string, string, number, string, string, number, number, string | null, string, number, string | null, number | null, number, string | null, number, number]>(
       `INSERT INTO tasks (id, project_id, n, title, description, status, priority, assignee_id, depends_on, version,
          blocked_reason, blocked_from, attempts, created_by, created_at, updated_at, started_at, completed_at)
-       VALUES (@id, @project_id, @n, @title, @description, @status, @priority, @assignee_id, @depends_on, @version,
-         @blocked_reason, @blocked_from, @attempts, @created_by, @created_at, @updated_at,
-         CASE WHEN @status = 1 THEN @updated_at END, CASE WHEN @status = 2 THEN @updated_at END)
+       SELECT v.*, CASE WHEN v.status = 1 THEN v.updated_at END, CASE WHEN v.status = 2 THEN v.updated_at END
+       FROM (SELECT ? AS id, ? AS project_id, ? AS n, ? AS title, ? AS description, ? AS status, ? AS priority,
+         ? AS assignee_id, ? AS depends_on, ? AS version, ? AS blocked_reason, ? AS blocked_from, ? AS attempts,
+         ? AS created_by, ? AS created_at, ? AS updated_at) AS v WHERE true
        ON CONFLICT(id) DO UPDATE SET title = excluded.title, description = excluded.description, status = excluded.status,
          priority = excluded.priority, assignee_id = excluded.assignee_id, depends_on = excluded.depends_on,
          version = excluded.version, blocked_reason = excluded.blocked_reason, blocked_from = excluded.blocked_from,
@@ -75,24 +76,24 @@ export class TasksRepo {
 
   upsert(view: TaskView, createdBy: string | null = null): void {
     const n = Number(view.id.slice(view.id.lastIndexOf('-') + 1));
-    this.upsertStmt.run({
-      id: view.id,
-      project_id: view.project_id,
+    this.upsertStmt.run(
+      view.id,
+      view.project_id,
       n,
-      title: view.title,
-      description: view.description,
-      status: view.status_code,
-      priority: view.priority,
-      assignee_id: view.assignee_id,
-      depends_on: JSON.stringify(view.depends_on),
-      version: view.version,
-      blocked_reason: view.blocked_reason,
-      blocked_from: view.blocked_from === null ? null : statusCode(view.blocked_from),
-      attempts: view.attempts,
-      created_by: createdBy,
-      created_at: view.created_at,
-      updated_at: view.updated_at,
-    });
+      view.title,
+      view.description,
+      view.status_code,
+      view.priority,
+      view.assignee_id,
+      JSON.stringify(view.depends_on),
+      view.version,
+      view.blocked_reason,
+      view.blocked_from === null ? null : statusCode(view.blocked_from),
+      view.attempts,
+      createdBy,
+      view.created_at,
+      view.updated_at,
+    );
   }
 
   get(id: string): TaskView | undefined {

@@ -24,7 +24,8 @@ export const createTask: Handler<CommandParams<'task.create'>> = (rt, unit, p, b
   const project = requireProject(rt, p.project_id);
   const numbered = { type: 'task_created' as const, by };
   rt.host.check(project, numbered);
-  if (rt.repos.tasks.count(p.project_id) + 1 > rt.limits.max_tasks_per_project) {
+  // Ids are never reused, so the counter is the number of tasks the project ever had.
+  if ((rt.host.snapshot(project).context as ProjectContext).task_counter + 1 > rt.limits.max_tasks_per_project) {
     throw new MissionError('LIMIT_EXCEEDED', `a project holds at most ${rt.limits.max_tasks_per_project} tasks`, {
       limit: 'max_tasks_per_project',
       max: rt.limits.max_tasks_per_project,

@@ -1,0 +1,204 @@
+/**
+ * Runtime benchmark (npm run bench:runtime). Prints progress, then as its LAST line one JSON
+ * object: bare XState throughput, the host in memory, the host with durable group commit, their
+ * ratio, restore speed, and resident memory for 100k tasks + 10k agents (measured in a child
+ * process with --expose-gc).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createActor } from 'xstate';
+import { CommitUnit, createRuntime, type Runtime } from '../src/actors/index.js';
+import type { By, CommandEnvelope, TaskView } from '../src/core/index.js';
+import { taskMachine, type TaskInput } from '../src/machines/index.js';
+import { openStore, type Store } from '../src/store/index.js';
+
+const HUMAN: By = { kind: 'human', userId: 1, username: 'bench', role: 'admin' };
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+/** One task's life: created, started, blocked, unblocked, submitted (5 events). */
+const EVENTS_PER_TASK = 5;
+
+function input(id: string): TaskInput {
+  return { id, project_id: 'bench', title: `task ${id}`, description: '', priority: 3, assignee_id: null, depends_on: [], require_review: false, max_attempts: 3 };
+}
+
+function bare(tasks: number): number {
+  const t0 = performance.now();
+  for (let i = 1; i <= tasks; i++) {
+    const actor = createActor(taskMachine, { input: input(`bench-${i}`) });
+    actor.start();
+    actor.send({ type: 'start', by: HUMAN, deps_done: true });
+    actor.send({ type: 'block', by: HUMAN, reason: 'waiting' });
+    actor.send({ type: 'unblock', by: HUMAN, answer: 'go' });
+    actor.send({ type: 'submit', by: HUMAN });
+  }
+  return (tasks * EVENTS_PER_TASK) / ((performance.now() - t0) / 1000);
+}
+
+async function openBench(): Promise<{ dir: string; store: Store; rt: Runtime }> {
+  const dir = mkdtempSync(join(tmpdir(), 'mc-bench-'));
+  const store = await openStore({ dataDir: dir });
+  const rt = createRuntime({ db: store.db, scheduling: false, logger: quiet, limits: { max_tasks_per_project: 10_000_000, max_projects: 10_000 } });
+  rt.start();
+  return { dir, store, rt };
+}
+
+function envelope(name: CommandEnvelope['name'], params: object): CommandEnvelope {
+  return { name, params: params as never, by: HUMAN, principal_key: 'user:1' };
+}
+
+/** Through the host (checked events, views, event records) with no commit. */
+async function memory(tasks: number): Promise<number> {
+  const { dir, store, rt } = await openBench();
+  await rt.execute(envelope('project.init', { project_name: 'bench' }));
+  const t0 = performance.now();
+  for (let i = 1; i <= tasks; i++) await hostLife(rt, i);
+  const rate = (tasks * EVENTS_PER_TASK) / ((performance.now() - t0) / 1000);
+  await rt.stop();
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return rate;
+}
+
+/** One task's life through the host; `commit` (if given) is awaited after each event. */
+async function hostLife(rt: Runtime, i: number, commit?: (unit: CommitUnit) => Promise<void>): Promise<void> {
+  const id = `bench-${i}`;
+  let unit = new CommitUnit(Date.now());
+  const entry = rt.host.spawn(unit, 'task', id, 'bench', input(id));
+  rt.host.record(unit, entry, rt.host.snapshot(entry), { type: 'create', by: HUMAN }, 'task.created');
+  const steps = [
+    { type: 'start', by: HUMAN, deps_done: true },
+    { type: 'block', by: HUMAN, reason: 'waiting' },
+    { type: 'unblock', by: HUMAN, answer: 'go' },
+    { type: 'submit', by: HUMAN },
+  ];
+  for (const event of steps) {
+    if (commit) {
+      await commit(unit);
+      unit = new CommitUnit(Date.now());
+    }
+    rt.host.apply(unit, entry, event, 'task.moved');
+  }
+  if (commit) await commit(unit);
+  else rt.host.committed([entry]); // passivates the done task, as a commit would
+}
+
+/** Through the host with group commit before each acknowledgement; many lives in flight. */
+async function durable(tasks: number, inFlight: number): Promise<{ rate: number; transactions: number }> {
+  const { dir, store, rt } = await openBench();
+  await rt.execute(envelope('project.init', { project_name: 'bench' }));
+  const tx0 = rt.committer.transactions;
+  let next = 0;
+  const commit = (unit: CommitUnit): Promise<void> => rt.committer.enqueue(unit);
+  const worker = async (): Promise<void> => {
+    while (next < tasks) await hostLife(rt, ++next, commit);
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  const rate = (tasks * EVENTS_PER_TASK) / ((performance.now() - t0) / 1000);
+  const transactions = rt.committer.transactions - tx0;
+  await rt.stop();
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return { rate, transactions };
+}
+
+/** Through `execute` (command handling, move resolution, holder sync, idempotency-free). */
+async function commands(tasks: number, inFlight: number): Promise<number> {
+  const { dir, store, rt } = await openBench();
+  await rt.execute(envelope('project.init', { project_name: 'bench' }));
+  let next = 0;
+  const life = async (): Promise<void> => {
+    while (next < tasks) {
+      next++;
+      const view = (await rt.execute(envelope('task.create', { project_id: 'bench', title: 'bench task' }))) as TaskView;
+      await rt.execute(envelope('task.move', { task_id: view.id, new_status: 'in_progress' }));
+      await rt.execute(envelope('task.move', { task_id: view.id, new_status: 'blocked', reason: 'waiting' }));
+      await rt.execute(envelope('task.answer_help', { task_id: view.id, answer: 'go' }));
+      await rt.execute(envelope('task.move', { task_id: view.id, new_status: 'done' }));
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, life));
+  const rate = (tasks * EVENTS_PER_TASK) / ((performance.now() - t0) / 1000);
+  await rt.stop();
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return rate;
+}
+
+/** Builds a data dir with `projects` × (`agentsPer` instances + `tasksPer` backlog tasks). */
+async function buildFleet(projects: number, agentsPer: number, tasksPer: number): Promise<string> {
+  const { dir, store, rt } = await openBench();
+  const souls = Array.from({ length: agentsPer }, (_, i) => `soul-${i}`);
+  for (const s of souls) await rt.execute(envelope('soul.create', { soul_id: s, name: s }));
+  for (let p = 0; p < projects; p++) {
+    await rt.execute(envelope('project.init', { project_name: `fleet ${p}`, base_id: souls }));
+    const creates: Promise<unknown>[] = [];
+    for (let t = 0; t < tasksPer; t++) creates.push(rt.execute(envelope('task.create', { project_id: `fleet-${p}`, title: `t${t}` })));
+    await Promise.all(creates);
+  }
+  await rt.stop();
+  store.close();
+  return dir;
+}
+
+/** In a child process: restore the fleet, then measure RSS after a full GC. */
+async function rssChild(dir: string): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with --expose-gc');
+  gc();
+  const base = process.memoryUsage().rss;
+  const store = await openStore({ dataDir: dir });
+  const rt = createRuntime({ db: store.db, scheduling: false, logger: quiet });
+  const t0 = performance.now();
+  const report = rt.start();
+  const seconds = (performance.now() - t0) / 1000;
+  gc();
+  gc();
+  const rss = process.memoryUsage().rss;
+  process.stdout.write(
+    `${JSON.stringify({ resident: rt.host.size, restored: report.restored, refused: report.refused.length, restore_actors_per_s: report.restored / seconds, rss_mb: rss / 2 ** 20, base_rss_mb: base / 2 ** 20 })}\n`,
+  );
+  await rt.stop();
+  store.close();
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--rss-child') return rssChild(process.argv[3]!);
+  const tasks = Number(process.env.BENCH_TASKS ?? 20_000);
+  bare(2_000); // warm-up
+  await memory(1_000);
+  await durable(1_000, 64);
+  await commands(500, 64);
+  const bareRate = bare(tasks);
+  const memoryRate = await memory(tasks);
+  const durableRun = await durable(tasks, 256);
+  const commandRate = await commands(Math.round(tasks / 2), 256);
+  console.log(`bare ${bareRate.toFixed(0)} ev/s · memory ${memoryRate.toFixed(0)} ev/s · durable ${durableRun.rate.toFixed(0)} ev/s in ${durableRun.transactions} transactions`);
+  console.log(`full commands through execute (durable): ${commandRate.toFixed(0)} ev/s`);
+
+  const projects = Number(process.env.BENCH_PROJECTS ?? 100);
+  console.log(`building ${projects * 100} agents + ${projects * 1000} tasks …`);
+  const dir = await buildFleet(projects, 100, 1000);
+  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--rss-child', dir], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  rmSync(dir, { recursive: true, force: true });
+  if (child.status !== 0) throw new Error(`rss child failed: ${child.stderr}`);
+  const lines = child.stdout.trim().split('\n');
+  const fleet = JSON.parse(lines[lines.length - 1]!) as { resident: number; restore_actors_per_s: number; rss_mb: number };
+  console.log(`fleet: ${fleet.resident} resident actors, restore ${fleet.restore_actors_per_s.toFixed(0)} actors/s, rss ${fleet.rss_mb.toFixed(0)} MB`);
+  console.log(
+    JSON.stringify({
+      bare_events_per_s: Math.round(bareRate),
+      runtime_memory_events_per_s: Math.round(memoryRate),
+      runtime_durable_events_per_s: Math.round(durableRun.rate),
+      durable_ratio: Number((durableRun.rate / bareRate).toFixed(3)),
+      restore_actors_per_s: Math.round(fleet.restore_actors_per_s),
+      rss_mb_100k_tasks_10k_agents: Math.round(fleet.rss_mb),
+    }),
+  );
+}
+
+await main();
