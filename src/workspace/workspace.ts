@@ -190,7 +190,8 @@ export class Workspace {
       try {
         const content = renderKanban(job.project, job.tasks);
         const file = this.file(projectId, KANBAN_FILE);
-        await mkdir(path.dirname(file), { recursive: true });
+        // A late board change must not resurrect the folder of a deleted project.
+        await this.requireProject(projectId);
         await this.mutex.withLock(file, () => atomicWrite(file, content));
         const version = contentVersion(content);
         for (const w of waiters) w.resolve({ version });

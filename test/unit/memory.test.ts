@@ -105,6 +105,9 @@ describe('memory stack', () => {
     expect(readFileSync(p('projects/.deleted/vanguard-20260122T101500000Z/src/app.ts'), 'utf8')).toBe('code');
     await expect(ws.fsRead('vanguard', 'src/app.ts', { as: { kind: 'human' } })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await ws.archiveProjectFiles('vanguard')).toBeNull();
+    // A late board write does not bring the deleted folder back.
+    await expect(ws.writeKanban({ id: 'vanguard', name: 'Vanguard' }, [])).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(existsSync(p('projects/vanguard'))).toBe(false);
   });
 
   it('lists and reads only project documents', async () => {
