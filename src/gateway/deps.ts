@@ -70,8 +70,15 @@ export interface DriverPort {
   health(): HealthReport;
 }
 
+/** Live configuration (the config module's ConfigWatcher fits): SIGHUP-reloaded limits apply at once. */
+export interface ConfigUpdates {
+  subscribe(listener: (next: GatewayConfig) => void): () => void;
+}
+
 export interface GatewayOptions {
   config: GatewayConfig;
+  /** Reloads: rate limit, WS client cap, feed retention and slow-client threshold follow them. */
+  configUpdates?: ConfigUpdates;
   store: StorePort;
   runtime: MissionRuntime;
   workspace?: WorkspacePort;

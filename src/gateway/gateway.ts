@@ -58,10 +58,14 @@ function driversOf(drivers: GatewayOptions['drivers']): DriverPort[] {
  * caller composes it and calls `listen`. Each feature is a plugin; state lives in this instance.
  */
 export async function createGateway(options: GatewayOptions): Promise<FastifyInstance> {
-  const { config, store, runtime } = options;
+  const { store, runtime } = options;
+  // Settings safe to reload (SPEC §10 SIGHUP) are read through `live` on each use.
+  let live = options.config;
+  const config = options.config;
   const clock = options.clock ?? systemClock;
   const now = (): number => clock.now();
-  const limits = (): GatewayOptions['config']['limits'] => config.limits;
+  const limits = (): GatewayOptions['config']['limits'] => live.limits;
+  // The body limit is fixed when the routes are registered: changing it needs a restart.
   const requestBytes = (): number => config.limits.max_request_bytes ?? Math.max(config.limits.max_message_bytes, 2 * 1024 * 1024);
   const drivers = driversOf(options.drivers);
 
@@ -92,11 +96,12 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   const registry = new MethodRegistry();
   const hub = new FeedHub(runtime, {
     queries,
-    retentionEvents: config.limits.feed_retention_events,
-    maxBufferedBytes: config.limits.max_ws_buffered_bytes ?? 8 * 1024 * 1024,
+    retentionEvents: () => limits().feed_retention_events,
+    maxBufferedBytes: () => limits().max_ws_buffered_bytes ?? 8 * 1024 * 1024,
   });
   const metrics = new GatewayMetrics({ queries, feedClients: () => hub.size, bus: options.bus, drivers });
   const detachMetrics = runtime.onCommitted((events) => metrics.observeCommitted(events));
+  const detachConfig = options.configUpdates?.subscribe((next) => (live = next));
   const services: Services = {
     runtime,
     queries,
@@ -144,6 +149,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
 
   app.addHook('onClose', async () => {
     detachMetrics();
+    detachConfig?.();
     hub.closeAll(1001, 'server shutting down');
   });
   app.decorate('missionFeed', hub);

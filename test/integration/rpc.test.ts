@@ -151,6 +151,34 @@ describe('POST /rpc', () => {
   });
 });
 
+describe('configuration reload', () => {
+  it('applies a reloaded rate limit to the running gateway', async () => {
+    const { pino } = await import('pino');
+    const { createGateway } = await import('../../src/gateway/index.js');
+    let listener: ((next: import('../../src/gateway/index.js').GatewayConfig) => void) | undefined;
+    const app = await createGateway({
+      config: { limits: { rate_limit_per_minute: 1_000_000, max_ws_clients: 10, feed_retention_events: 1000, max_message_bytes: 65536 } },
+      configUpdates: { subscribe: (l) => ((listener = l), () => (listener = undefined)) },
+      store: h.store,
+      runtime: h.runtime,
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      const token = await h.userToken('reloaded');
+      const call = async (): Promise<string | undefined> => {
+        const r = await app.inject({ method: 'POST', url: '/rpc', headers: { authorization: `Bearer ${token}` }, payload: { jsonrpc: '2.0', id: 1, method: 'mission.project.list' } });
+        return (r.json() as { error?: { data: { code: string } } }).error?.data.code;
+      };
+      expect(await call()).toBeUndefined();
+      listener!({ limits: { rate_limit_per_minute: 1, max_ws_clients: 10, feed_retention_events: 1000, max_message_bytes: 65536 } });
+      const codes = [await call(), await call()];
+      expect(codes).toContain('RATE_LIMITED');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('rate limiting', () => {
   it('refuses calls over the per-credential budget with RATE_LIMITED, per credential', async () => {
     const small = await startHarness({ limits: { rate_limit_per_minute: 5 } });

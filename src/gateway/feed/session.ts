@@ -12,9 +12,9 @@ export interface FeedSink {
 export interface FeedSessionOptions {
   queries: QueriesRepo;
   /** Events kept for replay per project (`limits.feed_retention_events`); 0 = no limit. */
-  retentionEvents: number;
+  retentionEvents: () => number;
   /** Unsent bytes above which the client is closed with 1013. */
-  maxBufferedBytes: number;
+  maxBufferedBytes: () => number;
   onClose?: (session: FeedSession) => void;
 }
 
@@ -61,7 +61,7 @@ export class FeedSession {
   subscribe(projectId: string, sinceSeq: number | undefined): { project_id: string; since_seq: number; last_seq: number } {
     const { min, last_seq } = this.opts.queries.logBounds(projectId);
     const since = sinceSeq ?? last_seq;
-    const retention = this.opts.retentionEvents;
+    const retention = this.opts.retentionEvents();
     const oldestKept = Math.max(min ?? last_seq + 1, retention > 0 ? last_seq - retention + 1 : 0);
     if (since < oldestKept - 1 || since > last_seq) {
       throw new MissionError('FULL_SYNC_REQUIRED', 'since_seq is outside the retained log; reload with mission.project.get', {
@@ -137,7 +137,7 @@ export class FeedSession {
   /** Sends a JSON text frame, closing a client that cannot keep up before it exhausts memory. */
   sendText(text: string, cb?: (err?: Error) => void): void {
     if (this.closed || this.sink.readyState !== OPEN) return;
-    if (this.sink.bufferedAmount + text.length > this.opts.maxBufferedBytes) {
+    if (this.sink.bufferedAmount + text.length > this.opts.maxBufferedBytes()) {
       this.close(1013, 'slow consumer: too many unsent bytes; reconnect with since_seq');
       return;
     }
