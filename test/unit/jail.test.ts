@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, lstatSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MissionError } from '../../src/core/index.js';
 import { Workspace, type FileActor } from '../../src/workspace/index.js';
@@ -140,6 +141,38 @@ describe('file jail: escape attempts', () => {
     expect(listing.entries.map((e) => e.name)).toEqual(['shuri']);
     const human = await ws.fsList('alpha', 'agents', { as: HUMAN });
     expect(human.entries.map((e) => e.name)).toEqual(['jarvis', 'shuri']);
+  });
+});
+
+describe('file jail: fuzz', () => {
+  // Pieces attackers combine; the property holds for any concatenation of them.
+  const PIECES = ['..', '.', '/', '\\', '%2e', '%2E', '%2f', '%25', '%5c', '%00', '%c0%ae', '\u2024', '\u2025', '\uff0e', '\ufe52', '\u2215', '~', 'a', 'src', 'KANBAN.md', 'agents', 'jarvis', 'shuri', '\u0000', ' ', '\u200b'];
+
+  it('never lets an agent write outside its scope or into a forbidden place, for 1,500 random paths', async () => {
+    const outside = tree(dataDir);
+    const forbiddenForShuri = (rel: string): boolean => /^(KANBAN\.md|CHRONICLE\.md|\.context)$/i.test(rel) || rel.startsWith('daily/') || /^agents\/(?!shuri(\/|$))/.test(rel) || rel === 'agents';
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.constantFrom(...PIECES), { minLength: 1, maxLength: 8 }), async (pieces) => {
+        const input = pieces.join('');
+        let written: string | null = null;
+        try {
+          written = (await ws.fsWrite('alpha', input, { as: SHURI, content: 'fuzz' })).path;
+        } catch (err) {
+          expect(err).toBeInstanceOf(MissionError);
+          expect(['PATH_OUTSIDE_SCOPE', 'INVALID_INPUT', 'NOT_FOUND', 'CONFLICT']).toContain((err as MissionError).code);
+          return;
+        }
+        // Accepted: it landed inside alpha, at a path the agent may write, and nowhere else.
+        expect(written.split('/')).not.toContain('..');
+        expect(forbiddenForShuri(written)).toBe(false);
+        expect(readFileSync(path.join(dataDir, 'projects/alpha', written), 'utf8')).toBe('fuzz');
+        rmSync(path.join(dataDir, 'projects/alpha', written), { force: true });
+      }),
+      { numRuns: 1500, seed: 20260122 },
+    );
+    // Outside alpha nothing changed at all (alpha itself may have gained empty folders).
+    const strip = (t: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(t).filter(([k]) => !k.startsWith('projects/alpha/')));
+    expect(strip(tree(dataDir))).toEqual(strip(outside));
   });
 });
 
