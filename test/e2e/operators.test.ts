@@ -64,6 +64,23 @@ describe('operator views against a real server', () => {
     expect(errors).toEqual([]);
   });
 
+  it('creates a project with souls from the overview and lands on its board', async () => {
+    const { page, errors } = await session(E2E_USERS.admin);
+    await page.locator(`[data-testid=project-${P}]`).waitFor();
+    await page.locator('[data-testid=new-project]').click();
+    const dialog = page.locator('[data-testid=create-project-dialog]');
+    await dialog.locator('input[name=project_name]').fill('Gemini Program');
+    await dialog.locator('input[name=base_id]').fill('jarvis');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await page.waitForURL('**/p/gemini-program');
+    await page.locator('[data-testid=board]').waitFor();
+    await page.locator('nav.tabs').getByRole('link', { name: 'Agents' }).click();
+    await page.locator('[data-testid="agent-jarvis:gemini-program"]').waitFor();
+    const projects = await server.rpc<{ projects: { id: string }[] }>('mission.project.list', {});
+    expect(projects.projects.map((p) => p.id)).toContain('gemini-program');
+    expect(errors).toEqual([]);
+  });
+
   it('a viewer sees agent cards without any action button', async () => {
     const { page, errors } = await session(E2E_USERS.viewer);
     await page.goto(`/p/${P}/agents`);

@@ -23,6 +23,8 @@ export function buildWeb(): void {
   if (process.env.MC_E2E_SKIP_BUILD === '1') return;
   const res = spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'error'], {
     cwd: ROOT,
+    // vitest sets NODE_ENV=test, which would make vite bundle React's development build.
+    env: { ...process.env, NODE_ENV: 'production' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   if (res.status !== 0) throw new Error(`vite build failed (${res.status})`);

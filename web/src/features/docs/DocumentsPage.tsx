@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
-import Markdown from 'react-markdown';
+import { Markdown } from '../../ui/Markdown.tsx';
 import { Link, useParams } from 'react-router-dom';
 import { errorMessage } from '../../api/errors.ts';
 import { useMission } from '../../app/mission-context.ts';

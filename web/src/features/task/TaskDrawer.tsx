@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import Markdown from 'react-markdown';
+import { Markdown } from '../../ui/Markdown.tsx';
 import { Link } from 'react-router-dom';
 import { can } from '../../api/auth.ts';
 import { errorMessage } from '../../api/errors.ts';
