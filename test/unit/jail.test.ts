@@ -154,7 +154,7 @@ describe('file jail: fuzz', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.constantFrom(...PIECES), { minLength: 1, maxLength: 8 }), async (pieces) => {
         const input = pieces.join('');
-        let written: string | null = null;
+        let written: string;
         try {
           written = (await ws.fsWrite('alpha', input, { as: SHURI, content: 'fuzz' })).path;
         } catch (err) {
