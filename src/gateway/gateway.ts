@@ -120,7 +120,8 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   await app.register(authRoutes, {
     accounts,
     resolver,
-    limiter,
+    // Sign-in attempts have their own, stricter budget (brute force), whatever the API rate.
+    limiter: new RateLimiter(() => 20, now),
     sessionTtlMs: config.session_ttl_ms ?? SEVEN_DAYS_MS,
     secureCookies: config.secure_cookies ?? false,
     now,

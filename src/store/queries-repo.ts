@@ -269,6 +269,16 @@ export class QueriesRepo {
     return { ...b, last_seq: p?.last_seq ?? b.max ?? 0 };
   }
 
+  /** The persisted state of one actor (inspector): state value, context and the seq that produced it. */
+  actorState(actorId: string): { actor_id: string; project_id: string; kind: string; state_value: unknown; context: unknown; seq: number } | undefined {
+    const r = this.sql.get('SELECT actor_id, project_id, kind, state_value, snapshot, seq FROM actor_snapshots WHERE actor_id = ?').get(actorId) as
+      | { actor_id: string; project_id: string; kind: string; state_value: string; snapshot: string; seq: number }
+      | undefined;
+    if (!r) return undefined;
+    const snapshot = JSON.parse(r.snapshot) as { context?: unknown };
+    return { actor_id: r.actor_id, project_id: r.project_id, kind: r.kind, state_value: JSON.parse(r.state_value) as unknown, context: snapshot.context ?? null, seq: r.seq };
+  }
+
   /** Which project an actor id belongs to (task, agent instance or project), if it exists. */
   actorProject(actorId: string): string | undefined {
     const r = this.sql.get('SELECT project_id FROM actor_snapshots WHERE actor_id = ?').get(actorId) as { project_id: string } | undefined;

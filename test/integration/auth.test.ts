@@ -162,3 +162,15 @@ describe('CLI: user and token commands against a running server', () => {
     expect((await cli(['user', 'grant', 'carol', 'auth', 'emperor'])).code).toBe(2);
   }, 60_000);
 });
+
+describe('brute force', () => {
+  // Last in this file: it spends the client address's sign-in budget.
+  it('refuses sign-in attempts over the budget with 429 RATE_LIMITED', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++) statuses.push((await login('mallory', `guess-${i}-password`)).status);
+    expect(statuses.slice(0, 5).every((s) => s === 401)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+    const body = (await (await login('boss', 'boss-password-1')).json()) as { error?: { code: string } };
+    expect(body.error?.code).toBe('RATE_LIMITED');
+  }, 60_000);
+});

@@ -108,7 +108,8 @@ describe('inspector snapshots', () => {
     const watcher = await WsClient.open(h.wsUrl, h.adminToken);
     const other = await WsClient.open(h.wsUrl, h.adminToken);
     try {
-      ok(await watcher.call('mission.inspect.watch', { actor_id: task.id }));
+      const watched = ok<{ current: { state_value: unknown; kind: string } }>(await watcher.call('mission.inspect.watch', { actor_id: task.id }));
+      expect(watched.current).toMatchObject({ state_value: 'backlog', kind: 'task' });
       ok(await other.call('mission.subscribe', { project_id: 'feed' }));
       ok(await h.rpc(h.adminToken, 'mission.task.move', { task_id: task.id, new_status: 'in_progress' }));
       await watcher.waitFor((n) => n.some((x) => x.method === 'mission.actor_snapshot'));

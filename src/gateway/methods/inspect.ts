@@ -49,16 +49,20 @@ export const inspectMethods: MethodDef[] = [
   defineMethod({
     name: 'mission.inspect.watch',
     aliases: [],
-    description: 'Receive mission.actor_snapshot notifications for one actor on this WebSocket (the inspector).',
+    description:
+      'Receive mission.actor_snapshot notifications for one actor on this WebSocket (the inspector); answers with its current persisted state.',
     params: z.object({ actor_id: actorId }),
-    result: ok,
+    result: z.object({
+      ok: z.literal(true),
+      current: z.object({ actor_id: z.string(), project_id: z.string(), kind: z.string(), state_value: z.unknown(), context: z.unknown(), seq: z.number().int() }).nullable(),
+    }),
     roles: EVERY_MEMBER,
     sideEffect: false,
     project: projectOfActor,
     handler: (p, ctx) => {
       if (!ctx.session) throw new MissionError('INVALID_INPUT', 'mission.inspect.watch needs a WebSocket connection (/ws)');
       ctx.session.watch(p.actor_id);
-      return { ok: true as const };
+      return { ok: true as const, current: ctx.services.queries.actorState(p.actor_id) ?? null };
     },
   }),
   defineMethod({
