@@ -81,6 +81,22 @@ describe('operator views against a real server', () => {
     expect(errors).toEqual([]);
   });
 
+  it('an owner sends an allowed event from the inspector and the chart follows', async () => {
+    const created = await server.rpc<{ id: string }>('mission.task.create', { project_id: P, title: 'Retire the old antenna' });
+    const { page, errors } = await session(E2E_USERS.admin);
+    await page.goto(`/p/${P}/inspect/${created.id}`);
+    await page.locator('[data-testid="state-backlog"][data-active=true]').waitFor();
+    // Only events the current state accepts are offered.
+    const offered = await page.locator('[data-testid=send-event-type] option').allInnerTexts();
+    expect(offered).toContain('archive');
+    expect(offered).not.toContain('approve');
+    await page.locator('[data-testid=send-event-type]').selectOption('archive');
+    await page.getByRole('button', { name: 'Send event' }).click();
+    await page.locator('[data-testid="state-archived"][data-active=true]').waitFor({ timeout: 3000 });
+    expect((await server.rpc<{ task: { status: string } }>('mission.task.get', { task_id: created.id })).task.status).toBe('archived');
+    expect(errors).toEqual([]);
+  });
+
   it('a viewer sees agent cards without any action button', async () => {
     const { page, errors } = await session(E2E_USERS.viewer);
     await page.goto(`/p/${P}/agents`);

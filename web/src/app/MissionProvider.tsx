@@ -28,10 +28,11 @@ export function MissionProvider({ session, onExpired, onSignedOut, refreshSessio
   useEffect(() => {
     const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
     const socket = new MissionSocket({ url, checkSession: async () => (await fetchSession()) !== null });
-    const feeds = new Feeds(socket, (_projectId, notice) => {
-      if (notice === 'full_sync') toasts.push('info', t.connection.fullSync);
-      else if (notice === 'resynced') toasts.push('success', t.connection.resynced, undefined, 2000);
-    });
+    const feeds = new Feeds(
+      socket,
+      (_projectId, notice) => notice === 'full_sync' && toasts.push('info', t.connection.fullSync),
+      () => toasts.push('success', t.connection.resynced, undefined, 2000),
+    );
     const stopWatching = socket.connection.subscribe((c) => {
       if (c.phase === 'signed_out') onExpired();
     });

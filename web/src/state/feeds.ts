@@ -8,13 +8,15 @@ export class Feeds {
   constructor(
     private readonly socket: MissionSocket,
     private readonly onNotice: (projectId: string, notice: FeedNotice) => void,
+    private readonly onResynced: () => void = () => undefined,
   ) {
     socket.onNotification((n) => {
       const projectId = n.params.project_id;
       if (typeof projectId === 'string') this.feeds.get(projectId)?.handle(n);
     });
     socket.onReopen(() => {
-      for (const feed of this.feeds.values()) void feed.resync().catch(() => undefined);
+      const resyncs = [...this.feeds.values()].map((feed) => feed.resync());
+      void Promise.all(resyncs).then(this.onResynced, () => undefined);
     });
   }
 

@@ -7,7 +7,7 @@ import { applyActorSnapshot, applyNotification, FEED_METHODS, seqOf, type FeedMe
 import { ACTIVITY_BACKFILL, emptyProjectState, type ProjectState, type ThoughtLine } from './project-state.ts';
 import { listFrom, objectFrom } from './results.ts';
 
-export type FeedNotice = 'resynced' | 'full_sync';
+export type FeedNotice = 'full_sync';
 
 /** How long an out-of-order notification may wait for the missing seq before a replay is asked. */
 const GAP_WAIT_MS = 800;
@@ -63,9 +63,7 @@ export class ProjectFeed {
   /** Replays every event after the last seen seq (after a reconnect or a gap). */
   resync(): Promise<void> {
     if (this.ref.getSnapshot().phase !== 'ready') return this.load();
-    this.resyncing ??= this.subscribe()
-      .then(() => this.onNotice('resynced'))
-      .finally(() => (this.resyncing = null));
+    this.resyncing ??= this.subscribe().finally(() => (this.resyncing = null));
     return this.resyncing;
   }
 

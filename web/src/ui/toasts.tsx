@@ -45,7 +45,7 @@ export const toasts = new ToastStore();
 export function Toaster(): React.JSX.Element {
   const list = useSyncExternalStore(toasts.subscribe, toasts.get);
   return (
-    <div className="toaster" role="region" aria-live="polite" aria-label="Notifications">
+    <div className="toaster" role="region" aria-live="polite" aria-label={t.app.notifications}>
       {list.map((toast) => (
         <div key={toast.id} className={`toast toast-${toast.tone}`} role={toast.tone === 'error' ? 'alert' : 'status'} data-testid="toast">
           <div className="toast-body">

@@ -53,7 +53,7 @@ export function AgentCard({ agent, now, operable }: { agent: AgentView; now: num
         <Avatar id={agent.soul_id} size={32} />
         <div className="agent-name">
           <div>
-            <b>{agent.name || agent.soul_id}</b> {agent.role === 'lead' && <span className="badge">lead</span>}
+            <b>{agent.name || agent.soul_id}</b> {agent.role === 'lead' && <span className="badge">{t.agents.lead}</span>}
           </div>
           <div className="mono muted small">{agent.id}</div>
         </div>

@@ -41,7 +41,7 @@ export function SendEvent({ actorId, events }: { actorId: string; events: string
             </option>
           ))}
         </select>
-        <input className="mono" placeholder='{"reason": "…"}' value={extra} onChange={(e) => setExtra(e.target.value)} aria-label="JSON" />
+        <input className="mono" placeholder={t.inspector.sendFieldsExample} value={extra} onChange={(e) => setExtra(e.target.value)} aria-label={t.inspector.sendFields} />
         <div className="form-actions">
           <button className="button" type="submit" disabled={busy || !chosen}>
             {t.inspector.send}
