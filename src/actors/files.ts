@@ -17,7 +17,10 @@ export interface PulsePromptState {
  */
 export interface ProjectFiles {
   projectCreated?(projectId: string, name: string): Promise<void>;
+  projectDeleted?(projectId: string): Promise<void>;
+  soulWritten?(soulId: string, soulMd: string): Promise<void>;
   instanceCreated?(projectId: string, soulId: string, soulMd: string): Promise<void>;
+  instanceDestroyed?(projectId: string, soulId: string): Promise<void>;
   writeKanban?(projectId: string, tasks: TaskView[]): Promise<void>;
   appendChronicle?(projectId: string, entry: { summary: string; technical_debt?: string; author: string; at: number }): Promise<void>;
   appendDaily?(projectId: string, entry: { instance_id: string; pulse_id: string; outcome: string; at: number }): Promise<void>;

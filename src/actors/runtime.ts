@@ -2,6 +2,7 @@ import {
   MissionError,
   RUNTIME,
   isMissionError,
+  missionErrorFromJSON,
   systemClock,
   type By,
   type Clock,
@@ -18,6 +19,7 @@ import type { AgentDriver } from './drivers/types.js';
 import type { ProjectFiles } from './files.js';
 import { DEFAULT_GROUP_COMMIT, GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { ActorHost, type RestoreReport } from './host.js';
+import { KanbanSync } from './kanban-sync.js';
 import { COMMAND_HANDLERS } from './commands/index.js';
 import { PulseScheduler } from './scheduler.js';
 import { agentSpec, projectSpec, taskSpec } from './specs.js';
@@ -85,6 +87,7 @@ export class Runtime implements MissionRuntime {
   readonly log: RuntimeLogger;
   readonly scheduler: PulseScheduler;
   readonly options: RuntimeOptions;
+  readonly kanban: KanbanSync;
   private readonly extras = new Map<string, AgentViewExtras>();
   private readonly inflight = new Map<string, Promise<unknown>>();
   private stopping = false;
@@ -108,6 +111,8 @@ export class Runtime implements MissionRuntime {
       this.log.error({ err }, 'commit listener failed'),
     );
     this.scheduler = new PulseScheduler(this);
+    this.kanban = new KanbanSync(this);
+    this.committer.onCommitted(this.kanban.onCommitted);
     if (opts.bus) {
       const bus = opts.bus;
       this.committer.onCommitted((events) => publishEvents(bus, events));
@@ -203,6 +208,7 @@ export class Runtime implements MissionRuntime {
     this.committer.flush();
     await this.scheduler.drain();
     this.committer.flush();
+    await this.kanban.idle();
     this.host.stopAll();
   }
 
@@ -214,9 +220,14 @@ export class Runtime implements MissionRuntime {
 
   /** The project's settings as its actor holds them (defaults merged at creation). */
   settings(projectId: string): ProjectSettings {
-    const entry = this.host.find(projectId);
-    if (!entry) throw new MissionError('NOT_FOUND', `project ${projectId} does not exist`, { project_id: projectId });
-    return (this.host.snapshot(entry).context as ProjectContext).settings;
+    if (this.host.isResident(projectId)) {
+      const entry = this.host.find(projectId)!;
+      return (this.host.snapshot(entry).context as ProjectContext).settings;
+    }
+    // A deleted project is passive: read its settings without making it resident again.
+    const row = this.repos.projects.get(projectId);
+    if (!row) throw new MissionError('NOT_FOUND', `project ${projectId} does not exist`, { project_id: projectId });
+    return { ...this.defaults, ...(JSON.parse(row.settings) as Partial<ProjectSettings>) };
   }
 
   agentExtras(instanceId: string): AgentViewExtras {
@@ -263,7 +274,7 @@ export class Runtime implements MissionRuntime {
 
 function replay(answer: StoredAnswer): unknown {
   if (answer.ok) return answer.result;
-  throw new MissionError(answer.error.code as never, answer.error.message, answer.error.data ?? {});
+  throw missionErrorFromJSON(answer.error);
 }
 
 function publishEvents(bus: Bus, events: CommittedEvent[]): void {

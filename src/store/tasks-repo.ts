@@ -47,6 +47,7 @@ export class TasksRepo {
   private readonly countStmt;
   private readonly heldStmt;
   private readonly byAssigneeStmt;
+  private readonly boardStmt;
 
   constructor(db: SqliteDatabase) {
     this.upsertStmt = db.prepare<[string, string, number, string, string, number, number, string | null, string, number, string | null, number | null, number, string | null, number, number]>(
@@ -64,6 +65,7 @@ export class TasksRepo {
          completed_at = CASE WHEN excluded.status = 2 THEN excluded.updated_at WHEN excluded.status = 0 THEN NULL ELSE completed_at END`,
     );
     this.getStmt = db.prepare<[string], TaskRow>('SELECT * FROM tasks WHERE id = ?');
+    this.boardStmt = db.prepare<[string], TaskRow>('SELECT * FROM tasks WHERE project_id = ? ORDER BY status, priority, n');
     this.statusStmt = db.prepare<[string], { status: number }>('SELECT status FROM tasks WHERE id = ?');
     this.countStmt = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM tasks WHERE project_id = ?');
     this.heldStmt = db.prepare<[string, string], { id: string }>(
@@ -99,6 +101,11 @@ export class TasksRepo {
   get(id: string): TaskView | undefined {
     const row = this.getStmt.get(id);
     return row ? toView(row) : undefined;
+  }
+
+  /** Every task of a project in board order (status, priority, number): KANBAN.md's input. */
+  board(projectId: string): TaskView[] {
+    return this.boardStmt.all(projectId).map(toView);
   }
 
   status(id: string): TaskStatusName | undefined {

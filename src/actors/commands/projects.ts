@@ -64,5 +64,6 @@ export const deleteProject: Handler<CommandParams<'project.delete'>> = (rt, unit
     destroyInstance(rt, unit, agent, rt.runtimeBy);
   }
   rt.host.apply(unit, project, del, 'project.deleted');
+  unit.afterCommit.push(() => rt.files.projectDeleted?.(p.project_id));
   return viewOfProject(rt, project, unit.events.length);
 };

@@ -174,8 +174,10 @@ export function destroyInstance(rt: Runtime, unit: CommitUnit, agent: ResidentAc
   unit.afterCommit.push(async () => {
     rt.scheduler.forget(ctx.id);
     const { driver } = rt.driverFor(ctx.project_id, ctx.soul_id);
-    if (!driver) return;
-    await driver.abort(ref);
-    await driver.instanceDestroyed?.(ref);
+    if (driver) {
+      await driver.abort(ref);
+      await driver.instanceDestroyed?.(ref);
+    }
+    await rt.files.instanceDestroyed?.(ctx.project_id, ctx.soul_id);
   });
 }
