@@ -8,7 +8,7 @@ import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { Runtime } from '../../../src/actors/runtime.js';
+import { Runtime } from '../../../src/actors/index.js';
 import type { By, CommandEnvelope, CommandName, CommandParams } from '../../../src/core/index.js';
 import { Accounts, createGateway } from '../../../src/gateway/index.js';
 import { openStore } from '../../../src/store/index.js';
