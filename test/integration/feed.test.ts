@@ -33,6 +33,8 @@ describe('mission.subscribe', () => {
       expect(answer.since_seq).toBe(0);
       const upTo = answer.last_seq;
       await client.waitFor(() => seqs(client).length >= upTo);
+      // The answer comes first, then the replay.
+      expect(client.frames[0]).toBe('answer:1');
       await createTask('live 1');
       await client.waitFor(() => seqs(client).length >= upTo + 1);
       const got = seqs(client);

@@ -149,6 +149,8 @@ export function ok<T = Record<string, unknown>>(a: RpcAnswer): T {
 /** A WebSocket JSON-RPC client for tests: requests by id, notifications collected in order. */
 export class WsClient {
   readonly notifications: { method: string; params: Record<string, unknown> }[] = [];
+  /** Every frame received, in order: `answer:<id>` or the notification method. */
+  readonly frames: string[] = [];
   private readonly pending = new Map<number, (answer: RpcAnswer) => void>();
   private nextId = 1;
   private listeners: (() => void)[] = [];
@@ -157,6 +159,7 @@ export class WsClient {
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
       const msg = JSON.parse(String(data)) as { id?: number; method?: string; params?: Record<string, unknown>; result?: unknown; error?: RpcAnswer['error'] };
+      this.frames.push(msg.method ?? `answer:${String(msg.id)}`);
       if (msg.method) {
         this.notifications.push({ method: msg.method, params: msg.params ?? {} });
         for (const l of this.listeners) l();

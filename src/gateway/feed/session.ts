@@ -55,8 +55,8 @@ export class FeedSession {
   }
 
   /**
-   * Registers the subscription in replay mode and returns at once; the replay starts with
-   * `startPending()` after the response has been sent, so the client sees the answer first.
+   * Registers the subscription in replay mode and returns at once; live events are buffered
+   * until `startReplay(projectId)`, called once the answer has been sent.
    */
   subscribe(projectId: string, sinceSeq: number | undefined): { project_id: string; since_seq: number; last_seq: number } {
     const { min, last_seq } = this.opts.queries.logBounds(projectId);
@@ -75,13 +75,12 @@ export class FeedSession {
     return { project_id: projectId, since_seq: since, last_seq };
   }
 
-  /** Replays every subscription still in replay mode (called after the subscribe answer went out). */
-  startPending(): void {
-    for (const sub of this.subs.values()) {
-      if (!sub.replaying || sub.replayStarted) continue;
-      sub.replayStarted = true;
-      void this.replay(sub);
-    }
+  /** Starts the replay of a subscription registered by `subscribe` (once). */
+  startReplay(projectId: string): void {
+    const sub = this.subs.get(projectId);
+    if (!sub || !sub.replaying || sub.replayStarted) return;
+    sub.replayStarted = true;
+    void this.replay(sub);
   }
 
   unsubscribe(projectId: string): void {

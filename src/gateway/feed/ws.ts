@@ -79,11 +79,14 @@ export async function wsPlugin(app: FastifyInstance, opts: WsOptions): Promise<v
           return;
         }
         requests += 1;
-        void opts.dispatcher.handleText(text, { caller, requestId: `${req.id}.${requests}`, session }).then((answer) => {
-          if (answer !== null) session.sendText(answer);
-          // A subscribe's replay follows its answer, so the client always sees the answer first.
-          session.startPending();
-        });
+        const afterAnswer: (() => void)[] = [];
+        void opts.dispatcher
+          .handleText(text, { caller, requestId: `${req.id}.${requests}`, session, afterAnswer: (fn) => afterAnswer.push(fn) })
+          .then((answer) => {
+            if (answer !== null) session.sendText(answer);
+            // A subscribe's replay follows its answer, so the client always sees the answer first.
+            for (const fn of afterAnswer) fn();
+          });
       });
     },
   );

@@ -19,7 +19,10 @@ export const feedMethods: MethodDef[] = [
     handler: (p, ctx) => {
       if (!ctx.session) throw new MissionError('INVALID_INPUT', 'mission.subscribe needs a WebSocket connection (/ws)');
       if (!ctx.services.queries.projectExists(p.project_id)) throw new MissionError('NOT_FOUND', `no project ${p.project_id}`, { project_id: p.project_id });
-      return ctx.session.subscribe(p.project_id, p.since_seq);
+      const session = ctx.session;
+      const answer = session.subscribe(p.project_id, p.since_seq);
+      ctx.afterAnswer(() => session.startReplay(p.project_id));
+      return answer;
     },
   }),
   defineMethod({

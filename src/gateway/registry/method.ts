@@ -40,6 +40,8 @@ export interface CallContext {
   services: Services;
   /** The WebSocket connection, when the call came over `/ws`. */
   session: FeedSession | undefined;
+  /** Runs `fn` once this call's answer has been sent (a subscribe's replay follows its answer). */
+  afterAnswer(fn: () => void): void;
 }
 
 export interface MethodDef<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {

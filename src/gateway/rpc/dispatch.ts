@@ -27,6 +27,8 @@ export interface CallOptions {
   session?: FeedSession;
   /** The `Idempotency-Key` header; applies to a single (non-batch) call only. */
   idempotencyHeader?: string;
+  /** Collects work to run after the answer is sent; without it the work runs at once. */
+  afterAnswer?: (fn: () => void) => void;
 }
 
 const MAX_BATCH = 1000;
@@ -123,6 +125,7 @@ export class RpcDispatcher {
         requestId: opts.requestId,
         services: this.services,
         session: opts.session,
+        afterAnswer: opts.afterAnswer ?? ((fn) => fn()),
       });
       return { jsonrpc: '2.0', id, result: result ?? null };
     } catch (err) {
