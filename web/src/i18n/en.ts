@@ -91,6 +91,7 @@ export const en = {
     anyAgent: 'Anyone',
     unassigned: 'Unassigned',
     emptyColumn: 'No tasks',
+    showMore: (n: number) => `Show ${n} more`,
     dropHere: 'Drop here',
     attempts: (n: number) => `${n} attempt${n === 1 ? '' : 's'}`,
     moveRefused: (target: string) => `Cannot move to ${target}`,

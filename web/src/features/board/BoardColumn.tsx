@@ -15,8 +15,13 @@ interface Props {
   onCardKey: (e: React.KeyboardEvent, task: TaskView) => void;
 }
 
+/** Cards drawn per column before "show more": a long Done column must not slow the board. */
+const PAGE = 150;
+
 export function BoardColumn({ status, tasks, total, editable, pendingIds, onDropTask, onOpen, onCardKey }: Props): React.JSX.Element {
   const [over, setOver] = useState(false);
+  const [limit, setLimit] = useState(PAGE);
+  const shown = tasks.length > limit ? tasks.slice(0, limit) : tasks;
   return (
     <section
       className={`column${over ? ' drop-over' : ''}`}
@@ -49,9 +54,14 @@ export function BoardColumn({ status, tasks, total, editable, pendingIds, onDrop
       </header>
       <div className="column-body">
         {tasks.length === 0 && <div className="column-empty">{over ? t.board.dropHere : t.board.emptyColumn}</div>}
-        {tasks.map((task) => (
+        {shown.map((task) => (
           <TaskCard key={task.id} task={task} draggable={editable} pending={pendingIds.has(task.id)} onOpen={onOpen} onKeyDown={onCardKey} />
         ))}
+        {tasks.length > shown.length && (
+          <button className="button ghost small show-more" onClick={() => setLimit((n) => n + PAGE)}>
+            {t.board.showMore(Math.min(PAGE, tasks.length - shown.length))}
+          </button>
+        )}
       </div>
     </section>
   );

@@ -17,6 +17,9 @@ import { needsReason, useMoveTask } from './use-move-task.ts';
 const byPriorityThenNumber = (a: TaskView, b: TaskView): number =>
   a.priority - b.priority || Number(a.id.slice(a.id.lastIndexOf('-') + 1)) - Number(b.id.slice(b.id.lastIndexOf('-') + 1));
 
+// Finished work reads best newest first.
+const byMostRecent = (a: TaskView, b: TaskView): number => b.updated_at - a.updated_at;
+
 export function BoardPage(): React.JSX.Element {
   const { projectId = '', taskId } = useParams();
   const { session } = useMission();
@@ -53,7 +56,7 @@ export function BoardPage(): React.JSX.Element {
       list.push(status === task.status ? task : { ...task, status });
       grouped.set(status, list);
     }
-    for (const list of grouped.values()) list.sort(byPriorityThenNumber);
+    for (const [status, list] of grouped) list.sort(status === 'done' || status === 'archived' ? byMostRecent : byPriorityThenNumber);
     return { grouped, totals };
   }, [tasks, optimistic, agentFilter, priorityFilter]);
 
