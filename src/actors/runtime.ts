@@ -90,6 +90,8 @@ export class Runtime implements MissionRuntime {
   readonly kanban: KanbanSync;
   private readonly extras = new Map<string, AgentViewExtras>();
   private readonly inflight = new Map<string, Promise<unknown>>();
+  /** Every command admitted and not yet answered (stop waits for them). */
+  private readonly running = new Set<Promise<unknown>>();
   private stopping = false;
   private started = false;
 
@@ -135,6 +137,16 @@ export class Runtime implements MissionRuntime {
 
   async execute<N extends CommandName>(command: CommandEnvelope<N>): Promise<unknown> {
     if (this.stopping) throw new MissionError('SHUTTING_DOWN');
+    const running = this.admit(command);
+    this.running.add(running);
+    try {
+      return await running;
+    } finally {
+      this.running.delete(running);
+    }
+  }
+
+  private async admit(command: CommandEnvelope): Promise<unknown> {
     const key = command.idempotency_key;
     if (!key) return this.run(command, null);
     const stored = this.repos.idempotency.get(command.principal_key, key);
@@ -204,7 +216,10 @@ export class Runtime implements MissionRuntime {
     if (this.stopping) return;
     this.stopping = true;
     this.scheduler.stop();
-    await Promise.allSettled([...this.inflight.values()]);
+    // Commands already admitted finish (their batch is flushed now rather than after the delay).
+    const admitted = Promise.allSettled([...this.running]);
+    this.committer.flush();
+    await admitted;
     this.committer.flush();
     await this.scheduler.drain();
     this.committer.flush();
