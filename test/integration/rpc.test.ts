@@ -137,6 +137,23 @@ describe('POST /rpc', () => {
     expect(blocked.task.status).toBe('blocked');
   });
 
+  it('describes machines and pages an actor\'s events for the inspector', async () => {
+    const machine = ok<{ id: string; version: number; definition: { states?: Record<string, unknown> } }>(await h.rpc(h.adminToken, 'mission.inspect.machine', { kind: 'task' }));
+    expect(machine.id).toBe('task');
+    expect(machine.version).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(machine.definition.states ?? {})).toEqual(expect.arrayContaining(['backlog', 'in_progress', 'review', 'done', 'blocked', 'archived']));
+    const task = ok<{ id: string }>(await h.rpc(h.adminToken, 'mission.task.create', { project_id: 'vanguard', title: 'inspected' }));
+    ok(await h.rpc(h.adminToken, 'mission.task.move', { task_id: task.id, new_status: 'in_progress' }));
+    ok(await h.rpc(h.adminToken, 'mission.task.comment', { task_id: task.id, text: 'note' }));
+    const all = ok<{ events: { seq: number; type: string; actor_id: string }[] }>(await h.rpc(h.adminToken, 'mission.inspect.events', { actor_id: task.id }));
+    expect(all.events.map((e) => e.type).slice(0, 2)).toEqual(['task.created', 'task.moved']);
+    expect(all.events.every((e) => e.actor_id === task.id)).toBe(true);
+    const seqs = all.events.map((e) => e.seq);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+    const older = ok<{ events: { seq: number }[] }>(await h.rpc(h.adminToken, 'mission.inspect.events', { actor_id: task.id, before_seq: seqs[1], limit: 5 }));
+    expect(older.events.map((e) => e.seq)).toEqual([seqs[0]]);
+  });
+
   it('refuses a body over the size limit with LIMIT_EXCEEDED, HTTP 200', async () => {
     const r = await h.raw(h.adminToken, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'mission.task.create', params: { project_id: 'vanguard', title: 'x', description: 'y'.repeat(300 * 1024) } }));
     expect(r.status).toBe(200);
