@@ -35,6 +35,7 @@ export function frame(n: FeedNotification): string {
   return JSON.stringify({ jsonrpc: '2.0', method: n.method, params: n.params });
 }
 const REPLAY_PAGE = 500;
+const MAX_REPLAY_BUFFER = 50_000;
 
 /**
  * One WebSocket client's feed state: its project subscriptions (replay, then live, no gap and no
@@ -111,7 +112,14 @@ export class FeedSession {
     if (this.closed) return;
     const sub = this.subs.get(event.project_id);
     if (sub) {
-      if (sub.replaying) sub.buffer.push(event);
+      if (sub.replaying) {
+        // A replay that cannot catch up with live traffic would buffer without bound.
+        if (sub.buffer.length >= MAX_REPLAY_BUFFER) {
+          this.close(1013, 'slow consumer: live events outpaced the replay; reconnect with since_seq');
+          return;
+        }
+        sub.buffer.push(event);
+      }
       else if (event.seq > sub.lastSent) {
         sub.lastSent = event.seq;
         this.sendText(render());
