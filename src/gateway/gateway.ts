@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { packageVersion } from '../config/index.js';
 import { systemClock, type ProjectSettings } from '../core/index.js';
-import { QueriesRepo } from '../store/index.js';
+import { IdempotencyRepo, QueriesRepo } from '../store/index.js';
 import { Accounts } from './auth/accounts.js';
 import { CredentialResolver } from './auth/credentials.js';
 import { RateLimiter } from './auth/rate-limit.js';
@@ -106,6 +106,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     runtime,
     queries,
     memberships: accounts.memberships,
+    idempotency: new IdempotencyRepo(store.db),
     workspace: options.workspace,
     machines: options.machines ?? defaultMachines(),
     config,

@@ -154,6 +154,23 @@ describe('POST /rpc', () => {
     expect(older.events.map((e) => e.seq)).toEqual([seqs[0]]);
   });
 
+  it("serves an agent's files through the workspace jail, with versions and idempotent deletes", async () => {
+    const agent = h.agentToken('shuri:vanguard');
+    const written = ok<{ version: string }>(await h.rpc(agent, 'mission.fs.write', { path: 'src/notes.md', content: 'hello' }));
+    const read = ok<{ content: string; version: string }>(await h.rpc(agent, 'mission.fs.read', { path: 'src/notes.md' }));
+    expect(read).toEqual({ content: 'hello', version: written.version });
+    ok(await h.rpc(agent, 'mission.fs.write', { path: 'src/notes.md', content: 'changed', expected_version: written.version }));
+    expect((await h.rpc(agent, 'mission.fs.write', { path: 'src/notes.md', content: 'stale', expected_version: written.version })).error?.data?.code).toBe('CONFLICT');
+    for (const path of ['../../etc/passwd', '/etc/passwd', 'KANBAN.md', 'agents/other/working.md', 'src/%2e%2e/%2e%2e/x']) {
+      expect((await h.rpc(agent, 'mission.fs.write', { path, content: 'x' })).error?.data?.code, path).toBe('PATH_OUTSIDE_SCOPE');
+    }
+    const first = await h.rpc(agent, 'mission.fs.delete', { path: 'src/notes.md', idempotency_key: 'del-1' });
+    const again = await h.rpc(agent, 'mission.fs.delete', { path: 'src/notes.md', idempotency_key: 'del-1' });
+    expect(first.error).toBeUndefined();
+    expect(again).toEqual(first);
+    expect((await h.rpc(agent, 'mission.fs.delete', { path: 'src/notes.md' })).error?.data?.code).toBe('NOT_FOUND');
+  });
+
   it('refuses a body over the size limit with LIMIT_EXCEEDED, HTTP 200', async () => {
     const r = await h.raw(h.adminToken, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'mission.task.create', params: { project_id: 'vanguard', title: 'x', description: 'y'.repeat(300 * 1024) } }));
     expect(r.status).toBe(200);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MissionError } from '../../core/index.js';
+import { isMissionError, MissionError, missionErrorFromJSON } from '../../core/index.js';
 import type { WorkspaceActor, WorkspacePort } from '../deps.js';
 import { idempotencyKeyParam } from '../registry/command.js';
 import { defineMethod, type CallContext, type MethodDef } from '../registry/method.js';
@@ -15,6 +15,26 @@ function scope(ctx: CallContext): { workspace: WorkspacePort; projectId: string;
   if (!workspace) throw new MissionError('INTERNAL', 'this gateway has no workspace configured');
   if (!ctx.agent || !ctx.projectId) throw new MissionError('INVALID_INPUT', "mission.fs.* acts in an agent's project scope; call it as an agent");
   return { workspace, projectId: ctx.projectId, as: { kind: 'agent', soulId: ctx.agent.soulId } };
+}
+
+/** Runs a file side effect once per idempotency key: a repeat returns (or re-throws) the first answer. */
+async function once<T>(ctx: CallContext, command: string, run: () => Promise<T>): Promise<T> {
+  const key = ctx.idempotencyKey;
+  if (key === undefined) return run();
+  const repo = ctx.services.idempotency;
+  const first = repo.get(ctx.principalKey, key);
+  if (first) {
+    if (first.answer.ok) return first.answer.result as T;
+    throw missionErrorFromJSON(first.answer.error);
+  }
+  try {
+    const result = await run();
+    repo.put(ctx.principalKey, key, command, { ok: true, result }, Date.now());
+    return result;
+  } catch (err) {
+    if (isMissionError(err)) repo.put(ctx.principalKey, key, command, { ok: false, error: { code: err.code, message: err.message, data: err.data } }, Date.now());
+    throw err;
+  }
 }
 
 /** mission.fs.*: an agent's files, jailed to its project scope by the workspace (SPEC §7). */
@@ -47,12 +67,14 @@ export const fsMethods: MethodDef[] = [
     project: own,
     handler: async (p, ctx) => {
       const s = scope(ctx);
-      const r = await s.workspace.fsWrite(s.projectId, p.path, {
-        as: s.as,
-        content: p.content,
-        ...(p.expected_version !== undefined ? { expected_version: p.expected_version } : {}),
+      return once(ctx, 'fs.write', async () => {
+        const r = await s.workspace.fsWrite(s.projectId, p.path, {
+          as: s.as,
+          content: p.content,
+          ...(p.expected_version !== undefined ? { expected_version: p.expected_version } : {}),
+        });
+        return { version: r.version };
       });
-      return { version: r.version };
     },
   }),
   defineMethod({
@@ -82,7 +104,9 @@ export const fsMethods: MethodDef[] = [
     project: own,
     handler: async (p, ctx) => {
       const s = scope(ctx);
-      return s.workspace.fsDelete(s.projectId, p.path, { as: s.as, ...(p.expected_version !== undefined ? { expected_version: p.expected_version } : {}) });
+      return once(ctx, 'fs.delete', () =>
+        s.workspace.fsDelete(s.projectId, p.path, { as: s.as, ...(p.expected_version !== undefined ? { expected_version: p.expected_version } : {}) }),
+      );
     },
   }),
 ];

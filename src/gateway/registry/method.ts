@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { By, MissionRuntime, Principal, ProjectRole, ProjectSettings } from '../../core/index.js';
-import type { MembershipsRepo, QueriesRepo } from '../../store/index.js';
+import type { IdempotencyRepo, MembershipsRepo, QueriesRepo } from '../../store/index.js';
 import type { GatewayConfig, MachineCatalog, WorkspacePort } from '../deps.js';
 import type { FeedSession } from '../feed/session.js';
 
@@ -19,6 +19,8 @@ export interface Services {
   runtime: MissionRuntime;
   queries: QueriesRepo;
   memberships: MembershipsRepo;
+  /** First answers of side effects the gateway runs itself (file writes); commands use the runtime's. */
+  idempotency: IdempotencyRepo;
   workspace: WorkspacePort | undefined;
   machines: MachineCatalog;
   config: GatewayConfig;
