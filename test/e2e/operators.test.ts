@@ -97,6 +97,25 @@ describe('operator views against a real server', () => {
     expect(errors).toEqual([]);
   });
 
+  it('comments on a task with an @mention completed from the squad', async () => {
+    const created = await server.rpc<{ id: string }>('mission.task.create', { project_id: P, title: 'Plan the splashdown' });
+    const { page, errors } = await session(E2E_USERS.admin);
+    await page.goto(`/p/${P}/t/${created.id}`);
+    const box = page.locator('[data-testid=task-drawer] textarea[name=comment]');
+    await box.click();
+    await page.keyboard.type('Please review this @jar');
+    await page.locator('.mention-menu button', { hasText: '@jarvis' }).waitFor();
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('before Friday');
+    expect(await box.inputValue()).toBe('Please review this @jarvis before Friday');
+    await page.locator('[data-testid=task-drawer]').getByRole('button', { name: 'Comment', exact: true }).click();
+    const comment = page.locator('.comment', { hasText: 'Please review this' });
+    await comment.waitFor({ timeout: 3000 });
+    expect(await comment.locator('.mention').innerText()).toBe('@jarvis');
+    expect(await box.inputValue()).toBe('');
+    expect(errors).toEqual([]);
+  });
+
   it('a viewer sees agent cards without any action button', async () => {
     const { page, errors } = await session(E2E_USERS.viewer);
     await page.goto(`/p/${P}/agents`);

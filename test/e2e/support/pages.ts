@@ -10,6 +10,8 @@ export interface SignedIn {
 /** Opens a fresh browser context (own cookies, own WebSocket) and signs in through the form. */
 export async function signIn(browser: Browser, baseURL: string, user: { username: string; password: string }, colorScheme: 'light' | 'dark' = 'light'): Promise<SignedIn> {
   const context = await newContext(browser, baseURL, colorScheme);
+  // Fail fast with the step that hung rather than at the test timeout.
+  context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   const { errors } = watchConsole(page);
   await page.goto('/');

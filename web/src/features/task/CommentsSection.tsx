@@ -1,5 +1,5 @@
 import type { TaskView } from '@core/views.ts';
-import { useMemo, useRef, useState } from 'react';
+import { useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useAction } from '../../app/use-action.ts';
 import { t } from '../../i18n/index.ts';
 import { useProject } from '../../state/hooks.ts';
@@ -25,6 +25,15 @@ export function CommentsSection({
   const [caret, setCaret] = useState(0);
   const [busy, setBusy] = useState(false);
   const input = useRef<HTMLTextAreaElement>(null);
+  // Where the caret goes after a completion, applied right after React writes the new value
+  // (a later frame would move it under keys typed in between).
+  const pendingCaret = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    const at = pendingCaret.current;
+    if (at === null || !input.current) return;
+    pendingCaret.current = null;
+    input.current.setSelectionRange(at, at);
+  }, [text]);
   const query = mentionQuery(text, caret);
   const suggestions = useMemo(() => {
     if (query === null) return [];
@@ -37,7 +46,7 @@ export function CommentsSection({
     const next = before + text.slice(caret);
     setText(next);
     setCaret(before.length);
-    requestAnimationFrame(() => input.current?.setSelectionRange(before.length, before.length));
+    pendingCaret.current = before.length;
     input.current?.focus();
   };
 
