@@ -132,6 +132,9 @@ export async function startHarness(
     async close() {
       await app.close();
       await runtime.stop();
+      // File effects run after commits; let the last ones land before the folder goes.
+      await Promise.allSettled([...projectFolders.values()]);
+      await new Promise((r) => setTimeout(r, 100));
       store.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
