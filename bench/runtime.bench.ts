@@ -183,7 +183,9 @@ async function main(): Promise<void> {
   const projects = Number(process.env.BENCH_PROJECTS ?? 100);
   console.log(`building ${projects * 100} agents + ${projects * 1000} tasks …`);
   const dir = await buildFleet(projects, 100, 1000);
-  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--rss-child', dir], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  // BENCH_NODE_FLAGS passes extra V8 flags to the measuring child (e.g. --max-semi-space-size=64).
+  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawnSync(process.execPath, ['--expose-gc', ...flags, '--import', 'tsx', fileURLToPath(import.meta.url), '--rss-child', dir], { encoding: 'utf8', maxBuffer: 1 << 24 });
   rmSync(dir, { recursive: true, force: true });
   if (child.status !== 0) throw new Error(`rss child failed: ${child.stderr}`);
   const lines = child.stdout.trim().split('\n');

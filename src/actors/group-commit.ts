@@ -69,6 +69,11 @@ export class GroupCommitter {
     return this.queue.length;
   }
 
+  /** Whether a queued (not yet committed) unit touched this actor. */
+  isQueued(actorId: string): boolean {
+    return this.queue.some((q) => q.unit.touched.has(actorId));
+  }
+
   onCommitted(listener: (events: CommittedEvent[]) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -33,6 +33,8 @@ const swallowActorError = { error: () => undefined };
 export class ActorHost {
   private readonly resident = new Map<string, ResidentActor>();
   private readonly specs = new Map<ActorKindName, ActorKindSpec>();
+  /** Passive actors made resident on demand since the last release. */
+  private readonly activated = new Set<string>();
 
   constructor(
     private readonly repos: Repositories,
@@ -85,7 +87,24 @@ export class ActorHost {
     if (!row) return undefined;
     const entry = this.fromRow(row);
     this.resident.set(id, entry);
+    if (row.passive === 1) this.activated.add(id);
     return entry;
+  }
+
+  /**
+   * Passive actors activated for a command that then changed nothing go back to sleep (a
+   * refused move on a done task must not leave it resident). `busy` says whether a queued
+   * unit still holds the actor (its commit will passivate it).
+   */
+  releaseActivated(busy: (id: string) => boolean): void {
+    for (const id of this.activated) {
+      const entry = this.resident.get(id);
+      if (entry && !busy(id) && entry.spec.isPassive(this.snapshot(entry))) {
+        entry.actor.stop();
+        this.resident.delete(id);
+      }
+    }
+    this.activated.clear();
   }
 
   /** Like `find`, but a missing actor is NOT_FOUND. */
@@ -175,6 +194,7 @@ export class ActorHost {
   committed(entries: Iterable<ResidentActor>): void {
     for (const entry of entries) {
       entry.uncommitted = false;
+      this.activated.delete(entry.id);
       if (entry.spec.isPassive(this.snapshot(entry)) && this.resident.get(entry.id) === entry) {
         entry.actor.stop();
         this.resident.delete(entry.id);

@@ -188,6 +188,7 @@ export class Runtime implements MissionRuntime {
       unit.result = await handler(this, unit, command.params as never, command.by);
     } catch (err) {
       if (unit.touched.size > 0) this.committer.abandon(unit, err);
+      this.host.releaseActivated((id) => this.committer.isQueued(id));
       if (key && isMissionError(err) && err.severity === 'permanent' && err.code !== 'INTERNAL') {
         // The first answer of a keyed call is kept, also when it is an error.
         const errorUnit = new CommitUnit(unit.now);
@@ -199,6 +200,7 @@ export class Runtime implements MissionRuntime {
     }
     if (key) unit.answer = { ok: true, result: unit.result ?? null };
     await this.committer.enqueue(unit);
+    this.host.releaseActivated((id) => this.committer.isQueued(id));
     this.runAfterCommit(unit);
     return unit.result;
   }

@@ -134,6 +134,9 @@ describe('actor host', () => {
     await f.exec('task.move', { task_id: 'vanguard-1', new_status: 'done' });
     expect(f.rt.host.isResident('vanguard-1')).toBe(false);
     expect(f.rt.repos.snapshots.get('vanguard-1')!.passive).toBe(1);
+    // A refused command activates it to check, then lets it sleep again.
+    expect((await caught(f.exec('task.move', { task_id: 'vanguard-1', new_status: 'in_progress' }))).code).toBe('ILLEGAL_TRANSITION');
+    expect(f.rt.host.isResident('vanguard-1')).toBe(false);
     const reopened = (await f.exec('task.move', { task_id: 'vanguard-1', new_status: 'backlog' })) as TaskView;
     expect(reopened.status).toBe('backlog');
     expect(reopened.version).toBe(4);
