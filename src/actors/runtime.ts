@@ -205,12 +205,18 @@ export class Runtime implements MissionRuntime {
     return unit.result;
   }
 
+  /** A unit's effects run in order (the project folder before its agents' files), off the answer path. */
   private runAfterCommit(unit: CommitUnit): void {
-    for (const effect of unit.afterCommit) {
-      Promise.resolve()
-        .then(effect)
-        .catch((err: unknown) => this.log.error({ err: String(err) }, 'after-commit effect failed'));
-    }
+    if (unit.afterCommit.length === 0) return;
+    void (async () => {
+      for (const effect of unit.afterCommit) {
+        try {
+          await effect();
+        } catch (err) {
+          this.log.error({ err: String(err) }, 'after-commit effect failed');
+        }
+      }
+    })();
   }
 
   /** Graceful stop: refuse new commands, write the last batch, stop timers and actors. */

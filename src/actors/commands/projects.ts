@@ -41,9 +41,9 @@ export const initProject: Handler<CommandParams<'project.init'>> = (rt, unit, p,
   unit.before.push((repos) => repos.projects.insert({ id, name: p.project_name, settings, at: unit.now }));
   const project = rt.host.spawn(unit, 'project', id, id, { id, name: p.project_name, settings });
   rt.host.record(unit, project, rt.host.snapshot(project), { type: 'create', by }, 'project.created');
+  unit.afterCommit.push(() => rt.files.projectCreated?.(id, p.project_name));
   const occupied = new Map<number, number>();
   for (const soulId of souls) createInstance(rt, unit, id, soulId, settings, occupied);
-  unit.afterCommit.push(() => rt.files.projectCreated?.(id, p.project_name));
   return viewOfProject(rt, project, unit.events.length);
 };
 
