@@ -232,6 +232,35 @@ describe('web board against a real server', () => {
     expect(errors).toEqual([]);
   });
 
+  it('the inspector pages back through a long history and replays from a seq that stays put', async () => {
+    const created = await server.rpc<TaskLike>('mission.task.create', { project_id: P, title: 'Long-running survey', assignee_id: 'shuri' });
+    await server.rpc('mission.task.move', { task_id: created.id, new_status: 'in_progress' });
+    for (let i = 0; i < 520; i += 40) {
+      await Promise.all(
+        Array.from({ length: 40 }, (_, j) => server.agentRpc('mission.control.log_event', { task_id: created.id, thought: `sample ${i + j}`, action: 'measure' })),
+      );
+    }
+    // 2 lifecycle events + 520 thoughts; the first page holds the newest 500.
+    const { page, errors } = await session(E2E_USERS.admin);
+    await page.goto(`/p/${P}/inspect/${created.id}`);
+    const rows = page.locator('[data-testid=event-log] tbody tr');
+    await rows.nth(499).waitFor();
+    expect(await rows.count()).toBe(500);
+    await page.locator('[data-testid=history-slider]').fill('10');
+    const position = await page.locator('[data-testid=history-position]').innerText();
+    const selectedTime = await page.locator('[data-testid=event-log] tr.selected').innerText();
+    await page.getByRole('button', { name: 'Load older events' }).click();
+    await rows.nth(521).waitFor();
+    expect(await rows.count()).toBe(522);
+    expect(await page.getByRole('button', { name: 'Load older events' }).count()).toBe(0);
+    // The replay stays on the same event; only its index moved by the 22 older ones.
+    expect(await page.locator('[data-testid=event-log] tr.selected').innerText()).toBe(selectedTime);
+    expect(await page.locator('[data-testid=history-position]').innerText()).not.toBe(position);
+    await page.locator('[data-testid=history-slider]').fill('0');
+    expect(await page.locator('[data-testid=current-state]').innerText()).toBe('backlog');
+    expect(errors).toEqual([]);
+  });
+
   it('captures the board, the task detail and the inspector in light and dark', async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     await server.rpc('mission.task.move', { task_id: `${P}-3`, new_status: 'in_progress' });

@@ -179,6 +179,7 @@ export const en = {
     events: 'Event log',
     context: 'Context',
     noEvents: 'No events recorded for this actor.',
+    loadOlder: 'Load older events',
     history: 'History',
     live: 'Live',
     at: (i: number, n: number) => `Event ${i} of ${n}`,

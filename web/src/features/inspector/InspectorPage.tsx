@@ -68,10 +68,11 @@ function ActorInspector({ projectId, actorId }: { projectId: string; actorId: st
   const [machine, setMachine] = useState<MachineInfo | null>(null);
   const [chart, setChart] = useState<Chart | null>(null);
   const [chartError, setChartError] = useState<string | null>(null);
-  const { events, error } = useActorHistory(projectId, actorId);
+  const { events, error, hasOlder, loadOlder } = useActorHistory(projectId, actorId);
   const liveSnapshot = useProject(projectId, (s) => s.snapshots[actorId]);
   const taskStatus = useProject(projectId, (s) => s.tasks[actorId]?.status);
-  const [cursor, setCursor] = useState<number | null>(null); // null: follow live
+  // The replay position as an event seq (stable when older pages are prepended); null follows live.
+  const [cursorSeq, setCursorSeq] = useState<number | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -95,10 +96,12 @@ function ActorInspector({ projectId, actorId }: { projectId: string; actorId: st
   }, [socket, kind]);
 
   const list: CommittedEvent[] = useMemo(() => events ?? [], [events]);
-  const index = cursor === null ? list.length - 1 : Math.min(cursor, list.length - 1);
+  const found = cursorSeq === null ? -1 : list.findIndex((e) => e.seq === cursorSeq);
+  const index = found >= 0 ? found : list.length - 1;
   const current = list[index];
   const previous = index > 0 ? list[index - 1] : undefined;
-  const following = cursor === null;
+  const following = cursorSeq === null;
+  const seek = (i: number): void => setCursorSeq(i >= list.length - 1 ? null : (list[i]?.seq ?? null));
 
   // Following live: a watched snapshot newer than the log wins (it arrives before the re-read).
   const stateValue =
@@ -141,15 +144,12 @@ function ActorInspector({ projectId, actorId }: { projectId: string; actorId: st
             value={Math.max(0, index)}
             disabled={list.length < 2}
             aria-label={t.inspector.history}
-            onChange={(e) => {
-              const i = Number(e.target.value);
-              setCursor(i >= list.length - 1 ? null : i);
-            }}
+            onChange={(e) => seek(Number(e.target.value))}
           />
           <span className="small tabular" data-testid="history-position">
             {list.length > 0 ? t.inspector.at(index + 1, list.length) : '—'}
           </span>
-          <button className={following ? 'button small primary' : 'button small'} onClick={() => setCursor(null)} data-testid="history-live">
+          <button className={following ? 'button small primary' : 'button small'} onClick={() => setCursorSeq(null)} data-testid="history-live">
             {t.inspector.live}
           </button>
         </div>
@@ -162,11 +162,19 @@ function ActorInspector({ projectId, actorId }: { projectId: string; actorId: st
         {can(session, projectId, 'operate') && <SendEvent actorId={actorId} events={acceptedEvents} />}
       </div>
       <section className="card log-card">
-        <h3>{t.inspector.events}</h3>
+        <header className="card-header">
+          <h3>{t.inspector.events}</h3>
+          <span className="spacer" />
+          {hasOlder && (
+            <button className="button ghost small" onClick={() => void loadOlder().catch(() => undefined)}>
+              {t.inspector.loadOlder}
+            </button>
+          )}
+        </header>
         {error && <ErrorState title={t.errors.generic} detail={error} />}
         {events === null && !error && <Loading />}
         {events !== null && events.length === 0 && <p className="muted">{t.inspector.noEvents}</p>}
-        {list.length > 0 && <EventLog events={list} selected={index} onSelect={(i) => setCursor(i >= list.length - 1 ? null : i)} />}
+        {list.length > 0 && <EventLog events={list} selected={index} onSelect={seek} />}
       </section>
     </div>
   );
