@@ -70,7 +70,9 @@ describe('operator views against a real server', () => {
     await page.locator('[data-testid=new-project]').click();
     const dialog = page.locator('[data-testid=create-project-dialog]');
     await dialog.locator('input[name=project_name]').fill('Gemini Program');
-    await dialog.locator('input[name=base_id]').fill('jarvis');
+    // Existing souls are offered as toggles; picking one fills the list of ids.
+    await dialog.locator('.chip', { hasText: 'jarvis' }).click();
+    expect(await dialog.locator('input[name=base_id]').inputValue()).toBe('jarvis');
     await dialog.getByRole('button', { name: 'Create' }).click();
     await page.waitForURL('**/p/gemini-program');
     await page.locator('[data-testid=board]').waitFor();
