@@ -1,5 +1,5 @@
-import { RpcError } from './errors.ts';
-import { RemoteActorRef } from './remote-actor.ts';
+import { RpcError } from './errors.js';
+import { RemoteActorRef } from './remote-actor.js';
 
 /**
  * The tab's one WebSocket (SPEC §5, §10): JSON-RPC requests and server notifications, reconnect
@@ -128,6 +128,8 @@ export class MissionSocket {
       if (reopened) for (const l of [...this.reopenListeners]) l();
     };
     ws.onmessage = (ev) => this.receive(String(ev.data));
+    // A failed connect or a broken socket is followed by `close`, which does the recovery.
+    ws.onerror = () => undefined;
     ws.onclose = () => {
       if (this.ws !== ws) return;
       this.ws = null;
