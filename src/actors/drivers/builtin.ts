@@ -3,6 +3,7 @@ import { MissionError } from '../../core/index.js';
 import type { MissionPlugin } from '../plugins.js';
 import { CommandDriver } from './command.js';
 import { OpenClawDriver } from './openclaw/index.js';
+import { SimulatedDriver } from './simulated/index.js';
 
 /**
  * The built-in drivers, registered the same way as a plugin's (src/actors/plugins.ts). Each
@@ -15,6 +16,8 @@ const commandSection = z
 const openClawSection = z
   .object({ url: z.string().nullable().default(null), token: z.string().nullable().default(null) })
   .passthrough();
+
+const simulatedSection = z.object({ seed: z.number().int().default(1) }).passthrough();
 
 function section<T extends z.ZodType>(schema: T, value: unknown, driver: string): z.output<T> {
   const parsed = schema.safeParse(value ?? {});
@@ -36,6 +39,12 @@ const builtin: MissionPlugin = {
           ...(ctx.onExit ? { onExit: ctx.onExit } : {}),
         },
       );
+    },
+    // Offered wherever the server can call mission methods in-process (the demo and tests).
+    simulated: (ctx) => {
+      const { seed } = section(simulatedSection, ctx.config, 'simulated');
+      if (!ctx.callMethod || !ctx.roster) return null;
+      return new SimulatedDriver({ callMethod: ctx.callMethod, roster: ctx.roster, seed });
     },
     openclaw: (ctx) => {
       const { url, token, ...rest } = section(openClawSection, ctx.config, 'openclaw');

@@ -83,7 +83,9 @@ export interface DriverFactoryContext {
   onSpawn?: (info: SpawnInfo) => void;
   onExit?: (info: SpawnInfo & { code: number | null; signal: string | null }) => void;
   /** Calls a mission method as an instance, through the gateway path (the simulated squad). */
-  callMethod?: (name: string, params: Record<string, unknown>, context: { instanceId: string }) => Promise<unknown>;
+  callMethod?: (name: string, params: Record<string, unknown>, context: { instanceId: string; token?: string }) => Promise<unknown>;
+  /** The souls instantiated in a project, with roles and skills (the simulated lead assigns by them). */
+  roster?: (projectId: string) => readonly { soul_id: string; name: string; role: string; skills: string[] }[];
 }
 
 /** Builds a driver from its configuration; null when the driver is not configured (then it is not offered). */

@@ -1,6 +1,6 @@
 import { ConfigSource, createLogger, redactConfig } from '../../config/index.js';
 import { CONFIG_HELP, CONFIG_OPTIONS, configInputs, EXIT, type CliCommand } from '../command.js';
-import { startServer } from '../serve.js';
+import { startServer } from '../../app/index.js';
 
 export const serveCommand: CliCommand = {
   name: 'serve',

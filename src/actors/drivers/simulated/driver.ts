@@ -57,7 +57,11 @@ export class SimulatedDriver implements AgentDriver {
         instance,
         squad,
         rng: seededRng(this.seed, instance.id, request.pulseId),
-        call: (name, params) => this.options.callMethod(name, params, { instanceId: instance.id }),
+        call: (name, params) =>
+          this.options.callMethod(name, params, {
+            instanceId: instance.id,
+            ...(request.credentials ? { token: request.credentials.token } : {}),
+          }),
         signal,
       });
       return { status: 'ok', output: log.join('\n') };

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { demoSquad } from '../actors/index.js';
+import type { By, CommandEnvelope, CommandName, CommandParams, MissionRuntime, TaskView } from '../core/index.js';
+import type { Repositories } from '../store/index.js';
+
+/** Demo pacing: pulses every 5 s so the board moves within seconds (deadman floor 2×5+5 = 15). */
+export const DEMO_SETTINGS = { pulse_interval: 5, pulse_timeout: 5, deadman_timeout: 20 } as const;
+
+const DEMO_ADMIN = 'admin';
+const SEEDER: By = { kind: 'human', userId: 0, username: 'demo-seed', role: 'admin' };
+
+/**
+ * Seeds the demo squad of `--demo` once: the souls, project `vanguard` with an instance of each,
+ * and its backlog in order (dependencies name tasks created before them). A data dir that already
+ * has the project is left as it is, so restarting the demo resumes it.
+ */
+export async function seedDemo(runtime: MissionRuntime, repos: Repositories): Promise<{ seeded: boolean; projectId: string }> {
+  const squad = demoSquad();
+  const projectId = squad.project.project_id;
+  if (repos.projects.get(projectId)) return { seeded: false, projectId };
+
+  const run = <N extends CommandName>(name: N, params: CommandParams<N>): Promise<unknown> =>
+    runtime.execute({ name, params, by: SEEDER, principal_key: 'demo-seed' } as CommandEnvelope<N>);
+
+  for (const soul of squad.souls) {
+    if (repos.souls.get(soul.soul_id)) continue;
+    await run('soul.create', { soul_id: soul.soul_id, name: soul.name, role: soul.role, skills: soul.skills, soul_md: soul.soul_md });
+  }
+  await run('project.init', {
+    project_name: squad.project.project_name,
+    project_id: projectId,
+    base_id: squad.souls.map((s) => s.soul_id),
+    settings: { ...DEMO_SETTINGS },
+  });
+  const idByRef = new Map<string, string>();
+  for (const task of squad.tasks) {
+    const created = (await run('task.create', {
+      project_id: projectId,
+      title: task.title,
+      description: task.description,
+      priority: task.priority,
+      assignee_id: task.assignee_id,
+      depends_on: task.depends_on.map((ref) => idByRef.get(ref)).filter((id): id is string => id !== undefined),
+    })) as TaskView;
+    idByRef.set(task.ref, created.id);
+  }
+  return { seeded: true, projectId };
+}
+
+/**
+ * The demo's sign-in: `MC_ADMIN` when given, else user `admin` with a random password kept in
+ * `<data_dir>/demo-admin.txt` (mode 0600) so it survives restarts and is printed at start.
+ */
+export function demoAdmin(dataDir: string, configured: { username: string; password: string } | null): { username: string; password: string } {
+  if (configured) return configured;
+  const file = join(dataDir, 'demo-admin.txt');
+  if (existsSync(file)) {
+    const [username, password] = readFileSync(file, 'utf8').trim().split(':');
+    if (username && password) return { username, password };
+  }
+  const password = randomBytes(12).toString('base64url');
+  writeFileSync(file, `${DEMO_ADMIN}:${password}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { username: DEMO_ADMIN, password };
+}

@@ -1,0 +1,3 @@
+export { startServer, type RunningServer, type ServerContext } from './server.js';
+export { seedDemo, demoAdmin, DEMO_SETTINGS } from './demo.js';
+export { agentMethodPath } from './agent-path.js';
