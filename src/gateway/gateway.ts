@@ -81,6 +81,8 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   const app = Fastify({
     loggerInstance: logger,
     genReqId: () => randomUUID(),
+    // Agents call /rpc many times per pulse: one line per request at debug, not two at info.
+    disableRequestLogging: true,
     bodyLimit: Math.max(1024, requestBytes()),
     trustProxy: false,
   }) as unknown as FastifyInstance;
@@ -114,6 +116,11 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   };
   const dispatcher = new RpcDispatcher(registry, services, limiter, metrics, logger);
 
+  app.addHook('onResponse', async (req, reply) => {
+    const line = { reqId: req.id, method: req.method, url: req.url.replace(/([?&]token=)[^&]*/g, '$1[redacted]'), status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    if (reply.statusCode >= 500) req.log.warn(line, 'request failed');
+    else req.log.debug(line, 'request');
+  });
   addSecurityHeaders(app);
   await app.register(cookie);
   await app.register(websocket, { options: { maxPayload: Math.max(4 * requestBytes(), 64 * 1024) } });
