@@ -235,3 +235,69 @@ describe('agents act only as themselves, in their project, on their own tasks', 
     expect((await h.rpc(token, 'mission.task.list', { project_id: 'alpha' })).status).toBe(401);
   });
 });
+
+/**
+ * SPEC §3: review → done (approve) and review → in_progress (reject) are taken by a human or the
+ * project's lead, never the assignee. Independent table: who moves which task, and the outcome.
+ */
+describe("the project's lead reviews (SPEC §3)", () => {
+  type Reviewer = 'lead' | 'assignee' | 'other agent' | 'foreign lead';
+  interface ReviewRow {
+    who: Reviewer;
+    /** Whose task is in review. */
+    owner: 'shuri' | 'jarvis';
+    to: 'done' | 'in_progress';
+    outcome: 'ok' | 'FORBIDDEN' | 'ILLEGAL_TRANSITION';
+  }
+  const ROWS: ReviewRow[] = [
+    { who: 'lead', owner: 'shuri', to: 'done', outcome: 'ok' },
+    { who: 'lead', owner: 'shuri', to: 'in_progress', outcome: 'ok' },
+    { who: 'lead', owner: 'jarvis', to: 'done', outcome: 'ILLEGAL_TRANSITION' },
+    { who: 'assignee', owner: 'shuri', to: 'done', outcome: 'ILLEGAL_TRANSITION' },
+    { who: 'other agent', owner: 'shuri', to: 'done', outcome: 'FORBIDDEN' },
+    { who: 'other agent', owner: 'shuri', to: 'in_progress', outcome: 'FORBIDDEN' },
+    { who: 'foreign lead', owner: 'shuri', to: 'done', outcome: 'FORBIDDEN' },
+  ];
+
+  beforeAll(async () => {
+    await admin('mission.soul.create', { soul_id: 'wong', name: 'Wong', role: 'engineer' });
+    await admin('mission.soul.create', { soul_id: 'fury', name: 'Fury', role: 'lead' });
+    await admin('mission.project.init', { project_name: 'Review', project_id: 'review', base_id: ['shuri', 'jarvis', 'wong'], settings: { require_review: true } });
+    await admin('mission.project.init', { project_name: 'Other', project_id: 'other', base_id: ['fury'] });
+  });
+
+  async function inReview(owner: string): Promise<string> {
+    const id = (await admin('mission.task.create', { project_id: 'review', title: uid('review '), assignee_id: owner })).id as string;
+    await admin('mission.task.move', { task_id: id, new_status: 'in_progress' });
+    await admin('mission.task.move', { task_id: id, new_status: 'review' });
+    return id;
+  }
+
+  const INSTANCE: Record<Reviewer, (owner: string) => string> = {
+    lead: () => 'jarvis:review',
+    assignee: (owner) => `${owner}:review`,
+    'other agent': () => 'wong:review',
+    'foreign lead': () => 'fury:other',
+  };
+
+  for (const row of ROWS) {
+    it(`${row.who} moving ${row.owner}'s task from review to ${row.to}: ${row.outcome}`, async () => {
+      const id = await inReview(row.owner);
+      const params = { task_id: id, new_status: row.to, ...(row.to === 'in_progress' ? { reason: 'add tests' } : {}) };
+      const answer = await h.rpc(h.agentToken(INSTANCE[row.who](row.owner)), 'mission.task.move', params);
+      const task = ok<{ task: { status: string } }>(await h.rpc(h.adminToken, 'mission.task.get', { task_id: id, events_limit: 0 })).task;
+      if (row.outcome === 'ok') {
+        expect(answer.error).toBeUndefined();
+        expect(task.status).toBe(row.to);
+      } else {
+        expect(answer.error?.data?.code).toBe(row.outcome);
+        expect(task.status, 'nothing changed').toBe('review');
+      }
+    });
+  }
+
+  it('does not let the lead move a teammate task that is not in review', async () => {
+    const id = (await admin('mission.task.create', { project_id: 'review', title: uid('backlog '), assignee_id: 'shuri' })).id as string;
+    expect((await h.rpc(h.agentToken('jarvis:review'), 'mission.task.move', { task_id: id, new_status: 'in_progress' })).error?.data?.code).toBe('FORBIDDEN');
+  });
+});
