@@ -90,6 +90,28 @@ class FakeBoard {
       }
       case 'mission.control.request_help':
         return this.set(this.task(params), 'blocked');
+      case 'mission.task.create': {
+        const id = `vanguard-${this.tasks.size + 1}`;
+        const created: TaskView = {
+          id,
+          project_id: String(params.project_id),
+          title: String(params.title),
+          description: String(params.description ?? ''),
+          status: 'backlog',
+          status_code: 0,
+          priority: Number(params.priority ?? 3),
+          assignee_id: (params.assignee_id as string | undefined) ?? null,
+          depends_on: [],
+          version: 1,
+          blocked_reason: null,
+          blocked_from: null,
+          attempts: 0,
+          created_at: 0,
+          updated_at: 0,
+        };
+        this.tasks.set(id, created);
+        return created;
+      }
       case 'mission.task.move':
         return this.move(this.task(params), String(params.new_status), soul, params.reason);
       default:
@@ -318,6 +340,74 @@ describe('simulated squad', () => {
     board.failNext = new MissionError('SHUTTING_DOWN');
     const outcome = await pulse(driver, 'shuri', 'pulse-3');
     expect(outcome).toMatchObject({ status: 'failed', error: { code: 'SHUTTING_DOWN', transient: true } });
+  });
+});
+
+describe('the lead keeps the backlog from running dry', () => {
+  const POOL = [
+    { title: 'Pool one', description: 'backend api work', priority: 2 as const },
+    { title: 'Pool two', description: 'ui polish', priority: 3 as const },
+  ];
+  /** A board whose backlog holds `backlog` tasks; every other task is done. */
+  function boardWithBacklog(backlog: number): FakeBoard {
+    const board = new FakeBoard(false);
+    [...board.tasks.values()].forEach((t, i) => board.tasks.set(t.id, { ...t, status: i < backlog ? 'backlog' : 'done', assignee_id: 'shuri' }));
+    return board;
+  }
+  const creates = (board: FakeBoard): Call[] => board.calls.filter((c) => c.name === 'mission.task.create');
+
+  it('files one pool task per lead pulse while fewer than three tasks wait in backlog', async () => {
+    const board = boardWithBacklog(2);
+    const driver = new SimulatedDriver({ callMethod: board.callMethod, roster: () => ROSTER, seed: 1, taskPool: () => POOL });
+    await pulse(driver, 'jarvis', 'lead-1');
+    expect(creates(board).length).toBe(1);
+    const filed = creates(board)[0]!;
+    expect(filed.instanceId).toBe('jarvis:vanguard');
+    expect(POOL.map((p) => p.title)).toContain(filed.params.title);
+    expect(filed.params.assignee_id).toBeUndefined();
+    // Backlog is now 3: the next lead pulse assigns the new task and files nothing.
+    await pulse(driver, 'jarvis', 'lead-2');
+    expect(creates(board).length).toBe(1);
+    expect(board.unassignedBacklog()).toEqual([]);
+  });
+
+  it('files nothing while three tasks wait, and only titles not already on the board', async () => {
+    const full = boardWithBacklog(3);
+    await pulse(new SimulatedDriver({ callMethod: full.callMethod, roster: () => ROSTER, seed: 1, taskPool: () => POOL }), 'jarvis', 'lead-1');
+    expect(creates(full)).toEqual([]);
+
+    const low = boardWithBacklog(0);
+    const driver = new SimulatedDriver({ callMethod: low.callMethod, roster: () => ROSTER, seed: 1, taskPool: () => POOL });
+    for (let i = 1; i <= 4; i++) await pulse(driver, 'jarvis', `lead-${i}`);
+    expect(creates(low).map((c) => c.params.title).sort()).toEqual(['Pool one', 'Pool two']);
+  });
+
+  it('never files work in a project without a pool (only the demo project has one by default)', async () => {
+    const board = boardWithBacklog(0);
+    await pulse(new SimulatedDriver({ callMethod: board.callMethod, roster: () => ROSTER, seed: 1, taskPool: () => [] }), 'jarvis', 'lead-1');
+    expect(creates(board)).toEqual([]);
+    const other = boardWithBacklog(0);
+    const elsewhere: InstanceRef = { id: 'jarvis:elsewhere', soulId: 'jarvis', projectId: 'elsewhere', soulVersion: 1 };
+    await new SimulatedDriver({ callMethod: other.callMethod, roster: () => ROSTER, seed: 1 }).deliverPulse(elsewhere, '', { pulseId: 'p', timeoutMs: 1000, signal: new AbortController().signal });
+    expect(creates(other)).toEqual([]);
+  });
+
+  it('skips a task it may no longer assign and still assigns the rest', async () => {
+    const board = new FakeBoard(false);
+    board.failNext = null;
+    const original = board.callMethod;
+    let refused = false;
+    const callMethod: CallMethod = (name, params, ctx) => {
+      if (name === 'mission.task.assign' && !refused) {
+        refused = true;
+        board.calls.push({ name, params, instanceId: ctx.instanceId });
+        return Promise.reject(new MissionError('ILLEGAL_TRANSITION', 'task moved on', { state: 'in_progress', allowed: [] }));
+      }
+      return original(name, params, ctx);
+    };
+    const driver = new SimulatedDriver({ callMethod, roster: () => ROSTER, seed: 1, taskPool: () => [] });
+    expect((await pulse(driver, 'jarvis', 'lead-1')).status).toBe('ok');
+    expect(board.unassignedBacklog().length).toBe(1);
   });
 });
 

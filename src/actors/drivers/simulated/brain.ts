@@ -1,6 +1,7 @@
 import type { TaskView } from '../../../core/index.js';
 import type { InstanceRef } from '../types.js';
 import { helpIssue, mentionText, pickupThought, workThought } from './phrases.js';
+import type { PoolTask } from './demo-squad.js';
 import type { Rng } from './prng.js';
 import { byPriority, isLead, planAssignments, type SquadMember } from './squad.js';
 
@@ -24,12 +25,17 @@ export const BEHAVIOUR = {
   reject: 0.1,
 } as const;
 
+/** The lead files one task from its pool per pulse while fewer than this many wait in backlog. */
+export const BACKLOG_LOW_WATER = 3;
+
 export interface PulseInput {
   instance: InstanceRef;
   squad: readonly SquadMember[];
   rng: Rng;
   call: (name: string, params: Record<string, unknown>) => Promise<unknown>;
   signal: AbortSignal;
+  /** Work the lead may file when the backlog runs low (empty: it never invents work). */
+  pool?: readonly PoolTask[];
 }
 
 /** What the agent did, one line per action (the pulse's output). */
@@ -78,7 +84,10 @@ export async function runPulse(input: PulseInput): Promise<PulseLog> {
     current_task_id: current?.id ?? null,
   });
 
-  if (isLead(me)) board = await leadTheSquad(call, rng, board, squad, instance.soulId);
+  if (isLead(me)) {
+    board = await leadTheSquad(call, rng, board, squad, instance.soulId);
+    await refillBacklog(call, rng, board, input.pool ?? [], instance.projectId);
+  }
 
   if (current) {
     await workOn(call, rng, current, teammates);
@@ -115,7 +124,14 @@ async function leadTheSquad(
 ): Promise<TaskView[]> {
   const updated = new Map(board.map((t) => [t.id, t]));
   for (const { task_id, assignee_id } of planAssignments(board, squad, leadId)) {
-    const task = (await call('mission.task.assign', { task_id, assignee_id })) as TaskView | undefined;
+    let task: TaskView | undefined;
+    try {
+      task = (await call('mission.task.assign', { task_id, assignee_id })) as TaskView | undefined;
+    } catch (err) {
+      // The task moved on since the board was read (a human took it): skip it, assign the rest.
+      if (!refusal(err)) throw err;
+      continue;
+    }
     updated.set(
       task_id,
       task && typeof task === 'object' && 'id' in task ? task : { ...updated.get(task_id)!, assignee_id },
@@ -145,6 +161,38 @@ async function leadTheSquad(
     }
   }
   return [...updated.values()];
+}
+
+/**
+ * The lead keeps the squad busy: while fewer than BACKLOG_LOW_WATER tasks wait in backlog it files
+ * one pool task that is not already on the board (archived ones may come back), unassigned, so
+ * its next pulse assigns it like any other.
+ */
+async function refillBacklog(
+  call: Call,
+  rng: Rng,
+  board: readonly TaskView[],
+  pool: readonly PoolTask[],
+  projectId: string,
+): Promise<void> {
+  if (pool.length === 0) return;
+  if (board.filter((t) => t.status === 'backlog').length >= BACKLOG_LOW_WATER) return;
+  const onBoard = new Set(board.filter((t) => t.status !== 'archived').map((t) => t.title));
+  const fresh = pool.filter((p) => !onBoard.has(p.title));
+  if (fresh.length === 0) return;
+  const pick = rng.pick(fresh);
+  const created = (await call('mission.task.create', {
+    project_id: projectId,
+    title: pick.title,
+    description: pick.description,
+    priority: pick.priority,
+  })) as TaskView | undefined;
+  if (!created || typeof created !== 'object' || !('id' in created)) return;
+  await call('mission.control.log_event', {
+    task_id: created.id,
+    thought: `The backlog is running low; filing "${pick.title}" so nobody sits idle.`,
+    action: 'create task',
+  });
 }
 
 /** A working pulse: think aloud, maybe ask for help, maybe ping a teammate, maybe submit. */

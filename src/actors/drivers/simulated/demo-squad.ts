@@ -18,11 +18,22 @@ export interface DemoTask {
   depends_on: string[];
 }
 
+/** Follow-up work the demo's lead files when the backlog runs low (SPEC §12: the demo keeps moving). */
+export interface PoolTask {
+  title: string;
+  description: string;
+  priority: 1 | 2 | 3 | 4 | 5;
+}
+
 export interface DemoSquad {
   project: { project_id: string; project_name: string };
   souls: DemoSoul[];
   tasks: DemoTask[];
+  pool: PoolTask[];
 }
+
+/** The demo project's id: its simulated lead refills the backlog from `pool`. */
+export const DEMO_PROJECT_ID = 'vanguard';
 
 function soulMd(name: string, role: string, persona: string, skills: string[]): string {
   return `# ${name}\n\nRole: ${role}\n\n${persona}\n\n## Skills\n${skills.map((s) => `- ${s}`).join('\n')}\n`;
@@ -189,9 +200,32 @@ const TASKS: DemoTask[] = [
   },
 ];
 
+/** Each names a teammate's skill, so the lead's assignments stay readable on the board. */
+const POOL: PoolTask[] = [
+  { title: 'Index the mission log by agent', description: 'A database index for per-agent history queries.', priority: 3 },
+  { title: 'Paginate the mission API', description: 'Cursor pagination on the backend list endpoints (api).', priority: 2 },
+  { title: 'Retry transient database errors', description: 'Backoff on SQLITE_BUSY in the backend write path.', priority: 3 },
+  { title: 'Keyboard shortcuts for the board', description: 'Move cards without a mouse (ui, accessibility).', priority: 4 },
+  { title: 'Empty states for every column', description: 'Friendly frontend copy when a column has no cards.', priority: 5 },
+  { title: 'Contrast check of the dark theme', description: 'WCAG contrast audit of the ui palette (accessibility).', priority: 3 },
+  { title: 'Rotate agent tokens on upgrade', description: 'Security: new auth tokens when a soul is upgraded.', priority: 2 },
+  { title: 'Threat model the command driver', description: 'Security review of spawned agent processes; audit the findings.', priority: 2 },
+  { title: 'Alert on pulse failures', description: 'Metrics and alert rules for failed and timed-out pulses.', priority: 2 },
+  { title: 'Profile the feed under 500 clients', description: 'Performance profile of WebSocket fan-out.', priority: 3 },
+  { title: 'Dashboard of task cycle time', description: 'Data pipeline and metrics for time from start to done.', priority: 4 },
+  { title: 'Blue-green deploy of the gateway', description: 'Infra: zero-downtime deploy behind the load balancer.', priority: 3 },
+  { title: 'Nightly backup drill', description: 'Restore last night\'s backup on staging and write up the docs.', priority: 3 },
+  { title: 'Document the NATS topology', description: 'Docs for subjects, permissions and the deploy layout (infra).', priority: 4 },
+  { title: 'Review the squad velocity', description: 'Planning session: what slowed the last milestone down.', priority: 4 },
+  { title: 'Write the architecture decision record for pulses', description: 'Architecture notes on stagger slots and the deadman switch.', priority: 5 },
+  { title: 'Fix flaky reconnect in the board', description: 'Frontend socket reconnect sometimes shows stale cards (ui).', priority: 1 },
+  { title: 'Patch the session cookie flags', description: 'Auth hardening: SameSite and Secure on every cookie (security).', priority: 1 },
+];
+
 export function demoSquad(): DemoSquad {
   return {
-    project: { project_id: 'vanguard', project_name: 'Vanguard' },
+    pool: POOL.map((t) => ({ ...t })),
+    project: { project_id: DEMO_PROJECT_ID, project_name: 'Vanguard' },
     souls: SOULS.map(({ persona, ...soul }) => ({
       ...soul,
       skills: [...soul.skills],

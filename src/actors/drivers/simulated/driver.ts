@@ -1,5 +1,6 @@
 import type { AgentDriver, DriverHealth, InstanceRef, PulseOutcome, PulseRequest } from '../types.js';
 import { PulseAborted, runPulse, type CallMethod } from './brain.js';
+import { DEMO_PROJECT_ID, demoSquad, type PoolTask } from './demo-squad.js';
 import { seededRng } from './prng.js';
 import type { SquadMember } from './squad.js';
 
@@ -12,7 +13,15 @@ export interface SimulatedDriverOptions {
   seed?: number;
   /** How many delivered pulse ids to remember for deduplication. */
   rememberPulses?: number;
+  /**
+   * Tasks a project's lead files when its backlog runs low. Default: the demo pool for the demo
+   * project only, so `--demo` keeps moving and every other project gets only the work it is given.
+   */
+  taskPool?: (projectId: string) => readonly PoolTask[];
 }
+
+const DEMO_POOL: readonly PoolTask[] = demoSquad().pool;
+const demoPoolOnly = (projectId: string): readonly PoolTask[] => (projectId === DEMO_PROJECT_ID ? DEMO_POOL : []);
 
 /**
  * The simulated squad (SPEC §12): deterministic scripted agents behind the AgentDriver contract.
@@ -57,6 +66,7 @@ export class SimulatedDriver implements AgentDriver {
         instance,
         squad,
         rng: seededRng(this.seed, instance.id, request.pulseId),
+        pool: (this.options.taskPool ?? demoPoolOnly)(instance.projectId),
         call: (name, params) =>
           this.options.callMethod(name, params, {
             instanceId: instance.id,
