@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { QueriesRepo } from '../../store/index.js';
-import type { BusPort, DriverPort } from '../deps.js';
+import type { BusPort, DriverPort, ReadinessCheck } from '../deps.js';
 import type { GatewayMetrics } from './metrics.js';
 
 export interface HealthOptions {
@@ -8,6 +8,7 @@ export interface HealthOptions {
   bus: BusPort | undefined;
   drivers: DriverPort[];
   metrics: GatewayMetrics;
+  readiness?: ReadinessCheck[];
 }
 
 interface Component {
@@ -27,7 +28,7 @@ function check(name: string, fn: () => { ok: boolean; state: string; message?: s
 
 /** `/healthz` (the process answers), `/readyz` (store, bus, drivers' breakers), `/metrics`. */
 export async function opsPlugin(app: FastifyInstance, opts: HealthOptions): Promise<void> {
-  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_req, reply) => {
     const components: Component[] = [
@@ -43,6 +44,15 @@ export async function opsPlugin(app: FastifyInstance, opts: HealthOptions): Prom
           return { ok: h.ok || h.state === 'degraded', state: h.state, ...(h.message ? { message: h.message } : {}) };
         }),
       ),
+      ...(await Promise.all(
+        (opts.readiness ?? []).map(async (r): Promise<Component> => {
+          try {
+            return { name: r.name, ...(await r.check()) };
+          } catch (err) {
+            return { name: r.name, ok: false, state: 'error', message: err instanceof Error ? err.message : String(err) };
+          }
+        }),
+      )),
     ];
     const failing = components.filter((c) => !c.ok).map((c) => c.name);
     return reply.code(failing.length === 0 ? 200 : 503).send({ ok: failing.length === 0, failing, components });
