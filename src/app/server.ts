@@ -13,11 +13,13 @@ import {
 } from '../actors/index.js';
 import { packageRoot, packageVersion, type Config, type ConfigWatcher, type Logger } from '../config/index.js';
 import { MissionError, systemClock, type MissionRuntime } from '../core/index.js';
-import { Accounts, createGateway } from '../gateway/index.js';
-import { BackupScheduler, backupsDir, createRepositories, openStore, type SqliteDatabase } from '../store/index.js';
+import { Accounts, createGateway, type ReadinessCheck } from '../gateway/index.js';
+import { BackupScheduler, backupsDir, createRepositories, openStore, ProjectsRepo, QueriesRepo, type SqliteDatabase } from '../store/index.js';
 import { createProjectFiles, Workspace } from '../workspace/index.js';
 import { agentMethodPath } from './agent-path.js';
 import { demoAdmin, seedDemo } from './demo.js';
+import { GaplessRuntime } from './gapless-runtime.js';
+import { answerRuntimePings, RuntimeProbe } from './runtime-probe.js';
 
 export interface ServerContext {
   logger: Logger;
@@ -72,8 +74,16 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
       logger.info({ from: store.migration.from, to: store.migration.to, backup: store.migration.backup }, 'database migrated');
     }
 
-    const bus: Bus = config.nats.url
-      ? createNatsBus({ servers: config.nats.url, name: `${config.nats.name}-${config.role}`, reconnectTimeWaitMs: config.nats.reconnect_time_wait_ms })
+    const { nats } = config;
+    const bus: Bus = nats.url
+      ? createNatsBus({
+          servers: nats.url,
+          name: `${nats.name}-${config.role}`,
+          reconnectTimeWaitMs: nats.reconnect_time_wait_ms,
+          ...(nats.token ? { token: nats.token } : {}),
+          ...(nats.user ? { user: nats.user, pass: nats.pass ?? '' } : {}),
+          onHandlerError: (err, subject) => logger.warn({ err, subject }, 'bus'),
+        })
       : createMemoryBus();
     closers.push(() => bus.close());
     bus.onStatus((status) => logger.info({ bus: bus.kind, status }, 'bus status'));
@@ -86,6 +96,8 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
     });
     const accounts = new Accounts(store.db);
     const admin = config.demo && hasRuntime ? demoAdmin(store.dataDir, config.admin) : config.admin;
+    // Several processes may start at once on one file (split roles): whoever comes first creates it.
+    if (admin) logger.info({ username: admin.username, outcome: await ensureAdmin(accounts, admin) }, 'first administrator');
     let publicUrl = config.public_url ?? `http://${config.host}:${config.port}`;
     // Bound once the gateway exists; the simulated squad calls mission methods through it.
     let gatewayApp: FastifyInstance | null = null;
@@ -110,12 +122,13 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
         },
       );
       for (const driver of drivers.values()) issuer.watch(driver);
+      // No `bus` here: with NATS, serveRuntimeOverBus publishes each committed batch (once,
+      // splitting batches over the payload limit); the in-process bus has no other listener.
       runtime = createRuntime({
         db: store.db,
         clock: systemClock,
         drivers,
         files: createProjectFiles(workspace),
-        bus,
         defaults: config.projects.defaults,
         limits: config.limits,
         groupCommit: { maxDelayMs: config.group_commit.max_delay_ms, maxBatch: config.group_commit.max_batch },
@@ -129,17 +142,47 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
       });
       const report = started.start();
       logger.info({ report }, 'actors restored');
-      if (config.nats.url) {
+      if (nats.url) {
         const service = serveRuntimeOverBus(started, bus, {
-          publishEvents: false,
           onError: (err, where) => logger.warn({ err, ...where }, 'runtime over NATS'),
         });
-        closers.push(() => service.stop());
+        const pings = answerRuntimePings(bus, { ok: true, version: packageVersion(), started_at: Date.now() });
+        closers.push(() => {
+          pings.unsubscribe();
+          service.stop();
+        });
       }
     }
 
-    const missionRuntime: MissionRuntime =
-      runtime ?? new RemoteRuntime(bus, { onGap: (gap) => logger.warn(gap, 'feed gap on NATS: clients resync from the event log') });
+    let missionRuntime: MissionRuntime;
+    const readiness: ReadinessCheck[] = [];
+    if (runtime) {
+      missionRuntime = runtime;
+    } else {
+      const remote = new RemoteRuntime(bus, {
+        timeoutMs: nats.request_timeout_ms,
+        onGap: (gap) => logger.debug(gap, 'events missed on NATS: read from the event log'),
+      });
+      const queries = new QueriesRepo(store.db);
+      const projects = new ProjectsRepo(store.db);
+      const gapless = new GaplessRuntime(
+        remote,
+        {
+          eventsAfter: (projectId, after, limit) => queries.projectEventsAfter(projectId, after, limit),
+          heads: () => new Map(projects.list().map((p) => [p.id, p.last_seq])),
+        },
+        {
+          onFilled: (fill) => logger.info(fill, 'feed events read from the event log (not received on NATS)'),
+          onError: (err) => logger.warn({ err }, 'feed catch-up from the event log failed'),
+        },
+      );
+      closers.push(() => {
+        gapless.close();
+        remote.close();
+      });
+      missionRuntime = gapless;
+      readiness.push(new RuntimeProbe(bus, { timeoutMs: Math.min(nats.request_timeout_ms, 2_000) }));
+    }
     const app: FastifyInstance = hasGateway
       ? await createGateway({
           config: { ...config, admin },
@@ -149,11 +192,12 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
           workspace,
           bus,
           ...(runtime ? { drivers: runtime.drivers } : {}),
+          readiness,
           logger,
           webRoot: join(packageRoot(), 'web', 'dist'),
         })
       : (Fastify({ loggerInstance: logger }) as unknown as FastifyInstance);
-    if (!hasGateway) app.get('/healthz', async () => ({ status: 'ok', role: config.role, version: packageVersion() }));
+    if (!hasGateway) runtimeOps(app, { role: config.role, db: store.db, bus, drivers: runtime?.drivers ?? new Map() });
     closers.push(() => app.close());
 
     if (hasRuntime) {
@@ -211,4 +255,46 @@ function squadOf(db: SqliteDatabase, projectId: string): { soul_id: string; name
       const soul = repos.souls.get(a.soul_id);
       return soul ? [{ soul_id: soul.id, name: soul.name, role: soul.role, skills: soul.skills }] : [];
     });
+}
+
+/** Creates the configured administrator unless it exists, tolerating a process that raced us to it. */
+async function ensureAdmin(accounts: Accounts, admin: { username: string; password: string }): Promise<'created' | 'exists'> {
+  try {
+    return await accounts.ensureAdmin(admin.username, admin.password);
+  } catch (err) {
+    if (accounts.users.byUsername(admin.username)) return 'exists';
+    throw err;
+  }
+}
+
+/** `/healthz` and `/readyz` of a runtime-only process (no gateway): store, bus, drivers. */
+function runtimeOps(
+  app: FastifyInstance,
+  deps: { role: string; db: SqliteDatabase; bus: Bus; drivers: Map<string, { health(): { ok: boolean; state: string; message?: string } }> },
+): void {
+  const queries = new QueriesRepo(deps.db);
+  app.get('/healthz', async () => ({ ok: true, role: deps.role, version: packageVersion() }));
+  app.get('/readyz', async (_req, reply) => {
+    const components: { name: string; ok: boolean; state: string; message?: string }[] = [];
+    const check = (name: string, fn: () => { ok: boolean; state: string; message?: string }): void => {
+      try {
+        components.push({ name, ...fn() });
+      } catch (err) {
+        components.push({ name, ok: false, state: 'error', message: err instanceof Error ? err.message : String(err) });
+      }
+    };
+    check('store', () => ({ ok: queries.ping(), state: 'ok' }));
+    check('bus', () => {
+      const state = deps.bus.status();
+      return { ok: state === 'connected', state };
+    });
+    for (const [name, driver] of deps.drivers) {
+      check(`driver:${name}`, () => {
+        const h = driver.health();
+        return { ok: h.ok || h.state === 'degraded', state: h.state, ...(h.message ? { message: h.message } : {}) };
+      });
+    }
+    const failing = components.filter((c) => !c.ok).map((c) => c.name);
+    return reply.code(failing.length === 0 ? 200 : 503).send({ ok: failing.length === 0, role: deps.role, failing, components });
+  });
 }

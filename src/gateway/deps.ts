@@ -65,6 +65,12 @@ export interface BusPort {
   status(): 'connected' | 'reconnecting' | 'closed';
 }
 
+/** A further /readyz component (e.g. "runtime": the actors answer over NATS in gateway role). */
+export interface ReadinessCheck {
+  readonly name: string;
+  check(): Promise<HealthReport>;
+}
+
 export interface DriverPort {
   readonly name: string;
   health(): HealthReport;
@@ -84,6 +90,8 @@ export interface GatewayOptions {
   workspace?: WorkspacePort;
   bus?: BusPort;
   drivers?: Iterable<DriverPort> | Map<string, DriverPort>;
+  /** Extra /readyz components, checked on each probe. */
+  readiness?: ReadinessCheck[];
   machines?: MachineCatalog;
   logger: Logger;
   clock?: Clock;

@@ -124,7 +124,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   addSecurityHeaders(app);
   await app.register(cookie);
   await app.register(websocket, { options: { maxPayload: Math.max(4 * requestBytes(), 64 * 1024) } });
-  await app.register(opsPlugin, { queries, bus: options.bus, drivers, metrics });
+  await app.register(opsPlugin, { queries, bus: options.bus, drivers, metrics, ...(options.readiness ? { readiness: options.readiness } : {}) });
   await app.register(authRoutes, {
     accounts,
     resolver,

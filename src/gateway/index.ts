@@ -11,3 +11,4 @@ export { FeedHub } from './feed/hub.js';
 export { FeedSession } from './feed/session.js';
 export * from './rpc/protocol.js';
 export { renderMethodsDoc } from './manifest/methods-doc.js';
+export type { ReadinessCheck, HealthReport } from './deps.js';

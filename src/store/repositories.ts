@@ -7,6 +7,7 @@ import { ProjectsRepo } from './projects-repo.js';
 import { PulsesRepo } from './pulses-repo.js';
 import { SnapshotsRepo } from './snapshots-repo.js';
 import { SoulsRepo } from './souls-repo.js';
+import { SubscriptionsRepo } from './subscriptions-repo.js';
 import { TaskEventsRepo } from './task-events-repo.js';
 import { TasksRepo } from './tasks-repo.js';
 
@@ -23,6 +24,7 @@ export interface Repositories {
   taskEvents: TaskEventsRepo;
   pulses: PulsesRepo;
   messages: MessagesRepo;
+  subscriptions: SubscriptionsRepo;
   /** Runs `fn` in one SQLite transaction (rolled back if it throws). */
   transaction<T>(fn: () => T): T;
 }
@@ -40,6 +42,10 @@ export function createRepositories(db: SqliteDatabase): Repositories {
     taskEvents: new TaskEventsRepo(db),
     pulses: new PulsesRepo(db),
     messages: new MessagesRepo(db),
-    transaction: <T>(fn: () => T): T => db.transaction(fn)(),
+    subscriptions: new SubscriptionsRepo(db),
+    // IMMEDIATE takes the write lock up front (waiting out busy_timeout): a deferred transaction
+    // that reads first fails at once with SQLITE_BUSY_SNAPSHOT when another process (a gateway
+    // writing a session) committed in between.
+    transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
   };
 }
