@@ -13,9 +13,17 @@ export interface E2EServer {
   dataDir: string;
   /** JSON-RPC over HTTP as the admin (to produce events from outside the browser). */
   rpc<T = unknown>(method: string, params: Record<string, unknown>): Promise<T>;
-  /** JSON-RPC over HTTP as the agent instance `shuri:apollo`. */
+  /** JSON-RPC over HTTP as the agent instance `shuri:apollo` (fixture server only). */
   agentRpc<T = unknown>(method: string, params: Record<string, unknown>): Promise<T>;
+  /** With `demo`: the sign-in as the server printed it in its log, and what startServer returned. */
+  demo: { projectId: string; username: string; password: string; printed: { username: string; password: string } } | null;
   stop(): Promise<void>;
+}
+
+interface Ready {
+  url: string;
+  agent_token: string | null;
+  demo: { projectId: string; username: string; password: string } | null;
 }
 
 /** Builds the web app once per run (vite), so the tests exercise what production serves. */
@@ -30,16 +38,20 @@ export function buildWeb(): void {
   if (res.status !== 0) throw new Error(`vite build failed (${res.status})`);
 }
 
-/** Starts the real server in its own process on 127.0.0.1 port 0, with a fresh data dir. */
-export async function startServer(): Promise<E2EServer> {
+/**
+ * Starts the shipped server (`startServer`) in its own process on 127.0.0.1 port 0, with a fresh
+ * data dir: the fixture of `fixtures.ts`, or with `demo` the `--demo` squad and its own sign-in.
+ */
+export async function startServer(opts: { demo?: boolean } = {}): Promise<E2EServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mc-e2e-'));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/e2e/support/e2e-server.ts'), dataDir], {
+  const args = ['--import', 'tsx', join(ROOT, 'test/e2e/support/e2e-server.ts'), dataDir, ...(opts.demo ? ['--demo'] : [])];
+  const child: ChildProcess = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const ready = await new Promise<{ url: string; agent_token: string }>((resolve, reject) => {
+  const ready = await new Promise<Ready>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`server did not start in 60 s: ${stderr}`)), 60_000);
     child.stdout!.on('data', (d: Buffer) => {
@@ -47,7 +59,7 @@ export async function startServer(): Promise<E2EServer> {
       const line = out.split('\n').find((l) => l.startsWith('{'));
       if (line) {
         clearTimeout(timer);
-        resolve(JSON.parse(line) as { url: string; agent_token: string });
+        resolve(JSON.parse(line) as Ready);
       }
     });
     child.once('exit', (code) => {
@@ -57,10 +69,21 @@ export async function startServer(): Promise<E2EServer> {
   });
 
   const url = ready.url;
+  let demo: E2EServer['demo'] = null;
+  if (ready.demo) {
+    // What an operator reads in the log of `npm start`: "… sign in at <url> as <user> / <password>".
+    // stderr is its own pipe: the line may arrive just after the ready line on stdout.
+    const signIn = /sign in at \S+ as (\S+) \/ (\S+)"/;
+    for (let waited = 0; !signIn.test(stderr) && waited < 5_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    const printed = signIn.exec(stderr);
+    if (!printed) throw new Error(`the demo server printed no sign-in: ${stderr.slice(0, 2000)}`);
+    demo = { ...ready.demo, printed: { username: printed[1]!, password: printed[2]! } };
+  }
+  const admin = demo ? demo.printed : E2E_USERS.admin;
   const login = await fetch(`${url}/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(E2E_USERS.admin),
+    body: JSON.stringify(admin),
   });
   const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
   let nextId = 1;
@@ -79,8 +102,12 @@ export async function startServer(): Promise<E2EServer> {
     url,
     pid: child.pid!,
     dataDir,
+    demo,
     rpc: (method, params) => call({ cookie }, method, params),
-    agentRpc: (method, params) => call({ authorization: `Bearer ${ready.agent_token}` }, method, params),
+    agentRpc: (method, params) => {
+      if (!ready.agent_token) throw new Error('the demo server has no agent token');
+      return call({ authorization: `Bearer ${ready.agent_token}` }, method, params);
+    },
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -3,8 +3,12 @@ import { RpcError } from './errors.ts';
 /** The cookie session (SPEC §9): `/auth/login`, `/auth/logout`, `/auth/me`. */
 export type MemberRole = 'owner' | 'member' | 'viewer';
 
+/** `GET /auth/me` for a signed-in person, exactly as the gateway answers it. */
 export interface Session {
-  user: { username: string; is_admin: boolean };
+  kind: 'user';
+  id: number;
+  username: string;
+  is_admin: boolean;
   memberships: { project_id: string; role: MemberRole }[];
 }
 
@@ -15,12 +19,28 @@ export async function fetchSession(): Promise<Session | null> {
   return toSession(await res.json());
 }
 
-/** Accepts `{user: {username, is_admin}, memberships}` and the flat `{username, is_admin, memberships}`. */
-export function toSession(body: unknown): Session {
-  const b = (body ?? {}) as Record<string, unknown>;
-  const user = (b.user && typeof b.user === 'object' ? b.user : b) as Record<string, unknown>;
-  const memberships = Array.isArray(b.memberships) ? (b.memberships as Session['memberships']) : [];
-  return { user: { username: String(user.username ?? ''), is_admin: user.is_admin === true || user.is_admin === 1 }, memberships };
+const ROLES: readonly string[] = ['owner', 'member', 'viewer'] satisfies MemberRole[];
+
+/**
+ * Reads `{kind, id, username, is_admin, memberships}`. Only a person has a board: any other
+ * principal (an agent or driver credential) is no session, and a body of another shape is a
+ * broken server, reported rather than guessed at.
+ */
+export function toSession(body: unknown): Session | null {
+  if (!body || typeof body !== 'object') throw new RpcError('BAD_RESPONSE', 'GET /auth/me: not a JSON object');
+  const b = body as Record<string, unknown>;
+  if (b.kind !== 'user') return null;
+  const memberships = Array.isArray(b.memberships) ? b.memberships : null;
+  const valid =
+    typeof b.id === 'number' &&
+    typeof b.username === 'string' &&
+    typeof b.is_admin === 'boolean' &&
+    memberships?.every((m: unknown) => {
+      const r = m as Record<string, unknown> | null;
+      return !!r && typeof r.project_id === 'string' && typeof r.role === 'string' && ROLES.includes(r.role);
+    });
+  if (!valid) throw new RpcError('BAD_RESPONSE', 'GET /auth/me: unexpected shape');
+  return { kind: 'user', id: b.id as number, username: b.username as string, is_admin: b.is_admin as boolean, memberships: memberships as Session['memberships'] };
 }
 
 export async function login(username: string, password: string): Promise<void> {
@@ -53,7 +73,7 @@ export type Capability = 'read' | 'edit' | 'operate';
 
 /** What a role may do in the UI; the server checks again, this only hides what would be refused. */
 export function can(session: Session, projectId: string, capability: Capability): boolean {
-  if (session.user.is_admin) return true;
+  if (session.is_admin) return true;
   const role = session.memberships.find((m) => m.project_id === projectId)?.role;
   if (!role) return false;
   if (capability === 'read') return true;
@@ -62,5 +82,5 @@ export function can(session: Session, projectId: string, capability: Capability)
 }
 
 export function canCreateProjects(session: Session): boolean {
-  return session.user.is_admin || session.memberships.some((m) => m.role === 'owner');
+  return session.is_admin || session.memberships.some((m) => m.role === 'owner');
 }

@@ -20,9 +20,9 @@ export function Shell({ children }: { children: React.ReactNode }): React.JSX.El
           <ConnectionDot />
           <ThemeToggle />
           <span className="user" data-testid="current-user">
-            <Avatar id={session.user.username} size={22} />
-            <span>{session.user.username}</span>
-            {session.user.is_admin && <span className="badge">{t.auth.admin}</span>}
+            <Avatar id={session.username} size={22} />
+            <span>{session.username}</span>
+            {session.is_admin && <span className="badge">{t.auth.admin}</span>}
           </span>
           <button className="button ghost small" onClick={() => void signOut()}>
             {t.auth.signOut}

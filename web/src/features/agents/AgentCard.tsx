@@ -75,7 +75,7 @@ export function AgentCard({ agent, now, operable }: { agent: AgentView; now: num
         <dt>{t.agents.lastPulse}</dt>
         <dd>{relative(agent.last_pulse_at, now)}</dd>
         <dt>{t.agents.nextPulse}</dt>
-        <dd className="tabular">{agent.next_pulse_at !== null && agent.state !== 'paused' ? relative(agent.next_pulse_at, now) : t.app.none}</dd>
+        <dd className="tabular" data-testid="next-pulse">{agent.next_pulse_at !== null && agent.state !== 'paused' ? relative(agent.next_pulse_at, now) : t.app.none}</dd>
         {deadmanLeft !== null && (
           <>
             <dt>{t.agents.deadman}</dt>
