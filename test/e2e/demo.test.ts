@@ -1,0 +1,124 @@
+import { mkdirSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../support/browser.js';
+import { openBoard, signIn, type SignedIn } from './support/pages.js';
+import { buildWeb, startServer, type E2EServer } from './support/server.js';
+
+// `npm start` as a visitor meets it (SPEC §10 demo, §11 board): the --demo server seeds a
+// simulated squad and prints a sign-in; within seconds the board is alive.
+const SCREENSHOTS = new URL('../../screenshots/', import.meta.url).pathname;
+/** How long the squad gets to show each sign of life (pulses are seconds apart in the demo). */
+const LIFE_MS = 45_000;
+const COLUMNS = ['backlog', 'todo', 'in_progress', 'review', 'done'];
+
+let server: E2EServer;
+let browser: Browser;
+const sessions: SignedIn[] = [];
+
+async function session(scheme: 'light' | 'dark' = 'light'): Promise<SignedIn> {
+  const s = await signIn(browser, server.url, server.demo!.printed, scheme);
+  sessions.push(s);
+  return s;
+}
+
+/** Which column each card is drawn in, read from the page. */
+async function placements(page: Page): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const status of COLUMNS) {
+    const ids = await page
+      .locator(`[data-testid="column-${status}"] [data-testid^="card-"]`)
+      .evaluateAll((els) => els.map((el) => el.getAttribute('data-testid') ?? ''));
+    for (const id of ids) out[id.slice('card-'.length)] = status;
+  }
+  return out;
+}
+
+describe('the demo squad in a browser', () => {
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    buildWeb();
+    server = await startServer({ demo: true });
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    for (const s of sessions) await s.context.close().catch(() => undefined);
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('prints the sign-in that startServer reports, and it opens the board', async () => {
+    const demo = server.demo!;
+    expect(demo.projectId).toBe('vanguard');
+    expect(demo.printed).toEqual({ username: demo.username, password: demo.password });
+    expect(demo.printed.username).toBe('admin');
+    const { page, errors } = await session();
+    await openBoard(page, 'vanguard');
+    expect(await page.locator('[data-testid^="card-"]').count()).toBeGreaterThan(3);
+    expect(errors).toEqual([]);
+  });
+
+  it('cards move between columns, a thought streams into a live terminal, and countdowns tick', async () => {
+    const { page, errors } = await session();
+    await openBoard(page, 'vanguard');
+    const before = await placements(page);
+    expect(Object.keys(before).length).toBeGreaterThan(3);
+    // Some card changes column without anyone touching the page.
+    await expect
+      .poll(async () => {
+        const now = await placements(page);
+        return Object.entries(now).filter(([id, status]) => before[id] !== undefined && before[id] !== status).length;
+      }, { timeout: LIFE_MS, interval: 500 })
+      .toBeGreaterThan(0);
+
+    // A task being worked on: its terminal gains a line while it is open.
+    const working = page.locator('[data-testid="column-in_progress"] [data-testid^="card-"]').first();
+    await working.waitFor({ timeout: LIFE_MS });
+    const taskId = (await working.getAttribute('data-testid'))!.slice('card-'.length);
+    await page.goto(`/p/vanguard/t/${taskId}`);
+    const lines = page.locator('[data-testid=live-terminal] .term-line');
+    await page.locator('[data-testid=live-terminal]').waitFor();
+    const shown = await lines.count();
+    await expect.poll(() => lines.count(), { timeout: LIFE_MS, interval: 500 }).toBeGreaterThan(shown);
+    expect((await lines.last().locator('.term-thought').innerText()).trim().length).toBeGreaterThan(0);
+
+    // Agent cards count down to their next pulse, locally, second by second.
+    await page.goto('/p/vanguard/agents');
+    const countdowns = page.locator('[data-testid^="agent-"] [data-testid=next-pulse]');
+    await countdowns.first().waitFor();
+    const first = await countdowns.allInnerTexts();
+    expect(first.some((text) => /^in \d/.test(text))).toBe(true);
+    await expect.poll(() => countdowns.allInnerTexts(), { timeout: 5_000, interval: 250 }).not.toEqual(first);
+    expect(errors).toEqual([]);
+  });
+
+  it('captures the demo board, a streaming task, agents, documents and the inspector in light and dark', async () => {
+    for (const scheme of ['light', 'dark'] as const) {
+      const { page, errors } = await session(scheme);
+      await openBoard(page, 'vanguard');
+      await page.locator('[data-testid="column-in_progress"] [data-testid^="card-"]').first().waitFor({ timeout: LIFE_MS });
+      await page.screenshot({ path: `${SCREENSHOTS}demo-board-${scheme}.png` });
+
+      const working = page.locator('[data-testid="column-in_progress"] [data-testid^="card-"]').first();
+      const taskId = (await working.getAttribute('data-testid'))!.slice('card-'.length);
+      await page.goto(`/p/vanguard/t/${taskId}`);
+      await page.locator('[data-testid=live-terminal] .term-line').first().waitFor({ timeout: LIFE_MS });
+      await page.screenshot({ path: `${SCREENSHOTS}demo-task-${scheme}.png` });
+
+      await page.goto('/p/vanguard/agents');
+      await page.locator('[data-testid^="agent-"]').first().waitFor();
+      await page.screenshot({ path: `${SCREENSHOTS}demo-agents-${scheme}.png` });
+
+      await page.goto('/p/vanguard/docs/KANBAN.md');
+      await page.locator('[data-testid=doc-view]').waitFor();
+      await page.screenshot({ path: `${SCREENSHOTS}demo-docs-${scheme}.png` });
+
+      await page.goto(`/p/vanguard/inspect/${taskId}`);
+      await page.locator('[data-testid=statechart] .react-flow__node').first().waitFor();
+      await page.locator('[data-testid=current-state]').waitFor();
+      await page.screenshot({ path: `${SCREENSHOTS}demo-inspector-${scheme}.png` });
+      expect(errors).toEqual([]);
+    }
+  });
+});
