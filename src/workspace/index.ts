@@ -13,4 +13,5 @@ export { contentVersion, dailyFileName } from './layout.js';
 export { parseMentions, messageRecipients, commentFanout, assignmentSubscription, ALL, type Recipient, type ThreadFanout, type SubscriptionReason } from './mentions.js';
 export { buildPulsePrompt, truncateWithMarker, PULSE_HEADER, PULSE_INSTRUCTION, DEFAULT_PULSE_PROMPT_BYTES, type PulseState, type PulseNote, type PulseTaskEvent, type PulsePromptOptions } from './pulse-prompt.js';
 export { loadPulseState, learnedExcerpt, splitNotifications, type LoadedPulseState } from './pulse-state.js';
-export { createProjectFiles, type WorkspaceProjectFiles, type RuntimePulseState } from './project-files.js';
+export { createProjectFiles, type WorkspaceProjectFiles, type RuntimePulseState, type ProjectFilesOptions } from './project-files.js';
+export { composeLeadBrief, loadLeadBrief, leadBriefFrom, renderLeadBrief, LEAD_INSTRUCTION, type LeadBrief, type LeadBriefMember, type LeadBriefTask } from './lead-brief.js';

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { AgentView, TaskEventView, TaskView } from '../core/index.js';
 import { KANBAN_FILE } from './layout.js';
 import { parseMentions } from './mentions.js';
+import type { LeadBrief } from './lead-brief.js';
 import { buildPulsePrompt, type PulsePromptOptions } from './pulse-prompt.js';
 import { learnedExcerpt, splitNotifications, taskEventNotes } from './pulse-state.js';
 import type { Workspace } from './workspace.js';
@@ -36,7 +37,13 @@ export interface WorkspaceProjectFiles {
 
 const KANBAN_TITLE = /^# Kanban: (.*) \(([a-z0-9-]+)\)$/m;
 
-export function createProjectFiles(workspace: Workspace, opts: PulsePromptOptions = {}): WorkspaceProjectFiles {
+export interface ProjectFilesOptions extends PulsePromptOptions {
+  /** The lead's brief (unassigned backlog, reviews, team workload), added to the lead's pulses. */
+  leadBrief?: (projectId: string, leadSoulId: string) => LeadBrief;
+}
+
+export function createProjectFiles(workspace: Workspace, options: ProjectFilesOptions = {}): WorkspaceProjectFiles {
+  const { leadBrief, ...opts } = options;
   const names = new Map<string, string>();
 
   /** The project's display name: remembered from creation, else read back from KANBAN.md. */
@@ -84,6 +91,7 @@ export function createProjectFiles(workspace: Workspace, opts: PulsePromptOption
     async buildPulsePrompt(s) {
       const memory = await workspace.readMemory(s.project_id, s.instance.soul_id);
       const { messages, notifications } = splitNotifications(s.notifications);
+      const lead = s.instance.role === 'lead' && leadBrief ? leadBrief(s.project_id, s.instance.soul_id) : undefined;
       return buildPulsePrompt(
         {
           project_id: s.project_id,
@@ -94,6 +102,7 @@ export function createProjectFiles(workspace: Workspace, opts: PulsePromptOption
           notifications,
           pulse_id: s.pulse_id,
           memory: { soul_md: memory.soul_md, context: memory.context, working: memory.working },
+          ...(lead ? { lead } : {}),
         },
         opts,
       );

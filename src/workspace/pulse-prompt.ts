@@ -1,4 +1,5 @@
 import { MissionError } from '../core/index.js';
+import { renderLeadBrief, type LeadBrief } from './lead-brief.js';
 
 /**
  * The System Pulse Template of SPEC §4, delivered on every pulse. The first seven lines are
@@ -31,6 +32,8 @@ export interface PulseState {
   notifications: PulseNote[];
   pulse_id: string;
   memory: { soul_md: string; context: string; working: string };
+  /** Only in the pulse of the project's lead: unassigned backlog, reviews, team workload. */
+  lead?: LeadBrief;
 }
 
 export interface PulsePromptOptions {
@@ -45,7 +48,7 @@ const MIN_PULSE_PROMPT_BYTES = 2 * 1024;
 const NONE = 'none';
 
 /** Shares of `maxBytes` each variable part may use before it is truncated. */
-const BUDGET = { title: 0.02, learned: 0.1, notes: 0.15, notifications: 0.1, soul: 0.25, context: 0.14, working: 0.14 } as const;
+const BUDGET = { title: 0.02, learned: 0.1, notes: 0.15, notifications: 0.1, soul: 0.25, context: 0.14, working: 0.14, lead: 0.1 } as const;
 type Part = keyof typeof BUDGET;
 
 function bytes(s: string): number {
@@ -121,6 +124,7 @@ function render(state: PulseState, budget: Record<Part, number>): string {
     '',
     `[NOTIFICATIONS]\n${notifications}`,
     '',
+    ...(state.lead ? [truncateWithMarker(renderLeadBrief(state.lead), budget.lead), ''] : []),
     section('MEMORY L1: SOUL.md', state.memory.soul_md, 'soul'),
     '',
     section('MEMORY L2: .context', state.memory.context, 'context'),
@@ -143,5 +147,5 @@ export function buildPulsePrompt(state: PulseState, opts: PulsePromptOptions = {
     scale *= 0.75;
   }
   // Only fixed parts (ids, path) can still be too long; cut the tail, the template comes first.
-  return cut(render(state, { title: 0, learned: 0, notes: 0, notifications: 0, soul: 0, context: 0, working: 0 }), maxBytes);
+  return cut(render(state, { title: 0, learned: 0, notes: 0, notifications: 0, soul: 0, context: 0, working: 0, lead: 0 }), maxBytes);
 }

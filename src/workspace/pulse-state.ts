@@ -1,5 +1,6 @@
 import type { AgentView, TaskEventView, TaskView } from '../core/index.js';
-import { NotificationsRepo, TaskEventsRepo, TasksRepo, type NotificationRow, type SqliteDatabase } from '../store/index.js';
+import { NotificationsRepo, SoulsRepo, TaskEventsRepo, TasksRepo, type NotificationRow, type SqliteDatabase } from '../store/index.js';
+import { loadLeadBrief } from './lead-brief.js';
 import { LEARNED_TEMPLATE } from './memory.js';
 import type { PulseNote, PulseState } from './pulse-prompt.js';
 import type { Workspace } from './workspace.js';
@@ -62,6 +63,7 @@ export async function loadPulseState(
   const pending = new NotificationsRepo(db).pending(instance.id, opts.maxNotifications ?? 50);
   const memory = await workspace.readMemory(instance.project_id, instance.soul_id);
   const { messages, notifications } = splitNotifications(pending.map(toNote));
+  const isLead = new SoulsRepo(db).get(instance.soul_id)?.role === 'lead';
   return {
     state: {
       project_id: instance.project_id,
@@ -72,6 +74,7 @@ export async function loadPulseState(
       notifications,
       pulse_id: opts.pulse_id,
       memory: { soul_md: memory.soul_md, context: memory.context, working: memory.working },
+      ...(isLead ? { lead: loadLeadBrief(db, instance.project_id, instance.soul_id) } : {}),
     },
     notification_ids: pending.map((n) => n.id),
   };
