@@ -17,6 +17,7 @@ import WebSocket from 'ws';
 import { createRuntime } from '../src/actors/index.js';
 import { Accounts, createGateway } from '../src/gateway/index.js';
 import { openStore } from '../src/store/index.js';
+import { Workspace, createProjectFiles } from '../src/workspace/index.js';
 
 const CONCURRENCY = 16;
 const DURATION_MS = Number(process.env.BENCH_MS ?? 2000);
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
   // 2. The gateway on the real runtime and store.
   const dataDir = mkdtempSync(join(tmpdir(), 'mc-bench-gw-'));
   const store = await openStore({ dataDir });
-  const runtime = createRuntime({ db: store.db, scheduling: false, limits: { max_tasks_per_project: 10_000_000 } });
+  const runtime = createRuntime({ db: store.db, files: createProjectFiles(new Workspace({ dataDir })), scheduling: false, limits: { max_tasks_per_project: 10_000_000 } });
   runtime.start();
   const app = await createGateway({
     config: { limits: { rate_limit_per_minute: 1e9, max_ws_clients: 10_000, feed_retention_events: 10_000_000, max_message_bytes: 1 << 20 } },

@@ -10,13 +10,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createActor } from 'xstate';
-import { CommitUnit, createRuntime, type Runtime } from '../src/actors/index.js';
+import { CommitUnit, createRuntime, type ProjectFiles, type Runtime } from '../src/actors/index.js';
 import type { By, CommandEnvelope, TaskView } from '../src/core/index.js';
 import { taskMachine, type TaskInput } from '../src/machines/index.js';
 import { openStore, type Store } from '../src/store/index.js';
 
 const HUMAN: By = { kind: 'human', userId: 1, username: 'bench', role: 'admin' };
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+/** This benchmark measures the actor host and the commit; file effects are the workspace's (its own tests). */
+const noFiles: ProjectFiles = {
+  projectCreated: async () => undefined,
+  projectDeleted: async () => undefined,
+  soulWritten: async () => undefined,
+  instanceCreated: async () => undefined,
+  instanceDestroyed: async () => undefined,
+  writeKanban: async () => undefined,
+  appendChronicle: async () => undefined,
+  appendDaily: async () => undefined,
+  distillMemory: async () => undefined,
+  buildPulsePrompt: async (s) => s.pulse_id,
+};
 /** One task's life: created, started, blocked, unblocked, submitted (5 events). */
 const EVENTS_PER_TASK = 5;
 
@@ -40,7 +53,7 @@ function bare(tasks: number): number {
 async function openBench(): Promise<{ dir: string; store: Store; rt: Runtime }> {
   const dir = mkdtempSync(join(tmpdir(), 'mc-bench-'));
   const store = await openStore({ dataDir: dir });
-  const rt = createRuntime({ db: store.db, scheduling: false, logger: quiet, limits: { max_tasks_per_project: 10_000_000, max_projects: 10_000 } });
+  const rt = createRuntime({ db: store.db, files: noFiles, scheduling: false, logger: quiet, limits: { max_tasks_per_project: 10_000_000, max_projects: 10_000 } });
   rt.start();
   return { dir, store, rt };
 }
@@ -152,7 +165,7 @@ async function rssChild(dir: string): Promise<void> {
   gc();
   const base = process.memoryUsage().rss;
   const store = await openStore({ dataDir: dir });
-  const rt = createRuntime({ db: store.db, scheduling: false, logger: quiet });
+  const rt = createRuntime({ db: store.db, files: noFiles, scheduling: false, logger: quiet });
   const t0 = performance.now();
   const report = rt.start();
   const seconds = (performance.now() - t0) / 1000;

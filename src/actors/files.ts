@@ -12,46 +12,22 @@ export interface PulsePromptState {
 
 /**
  * The project's file effects, called by the runtime after commit (the workspace implements
- * them: KANBAN.md, CHRONICLE.md, daily logs, memory files, the pulse prompt). Every method is
- * optional so the runtime runs before the workspace is wired in; what is missing is skipped.
+ * them: `createProjectFiles(workspace)` in src/workspace): KANBAN.md, CHRONICLE.md, daily logs,
+ * SOUL.md and memory files, archives, the pulse prompt. One source of truth for each: the
+ * runtime has no fallback of its own.
  */
 export interface ProjectFiles {
-  projectCreated?(projectId: string, name: string): Promise<void>;
-  projectDeleted?(projectId: string): Promise<void>;
-  soulWritten?(soulId: string, soulMd: string): Promise<void>;
-  instanceCreated?(projectId: string, soulId: string, soulMd: string): Promise<void>;
-  instanceDestroyed?(projectId: string, soulId: string): Promise<void>;
-  writeKanban?(projectId: string, tasks: TaskView[]): Promise<void>;
-  appendChronicle?(projectId: string, entry: { summary: string; technical_debt?: string; author: string; at: number }): Promise<void>;
-  appendDaily?(projectId: string, entry: { instance_id: string; pulse_id: string; outcome: string; at: number }): Promise<void>;
-  distillMemory?(projectId: string, soulId: string, summary: string, archiveWorkingNotes: boolean): Promise<void>;
-  buildPulsePrompt?(state: PulsePromptState): Promise<string> | string;
-  parseMentions?(text: string): string[];
-}
-
-const MENTION_RE = /(?:^|[^A-Za-z0-9_])@([a-z0-9][a-z0-9-]{0,39})/g;
-
-/** `@soul` mentions in a message (used when the workspace provides no parser). */
-export function defaultMentions(text: string): string[] {
-  const found = new Set<string>();
-  for (const m of text.matchAll(MENTION_RE)) if (m[1] && m[1] !== 'all') found.add(m[1]);
-  return [...found];
-}
-
-/** The System Pulse Template (SPEC §4), for when the workspace provides no prompt builder. */
-export function minimalPulsePrompt(s: PulsePromptState): string {
-  const notes = [
-    ...s.recent_task_events.map((e) => `${e.kind}: ${e.thought} → ${e.action}`),
-    ...s.notifications.map((n) => `${n.kind}: ${n.body}`),
-  ];
-  return [
-    '[SYSTEM STATUS UPDATE]',
-    `- Current Project: ${s.project_id}`,
-    `- Current Path: projects/${s.project_id}/`,
-    `- Active Task: ${s.task ? `${s.task.title} (ID: ${s.task.id})` : 'none'}`,
-    '- Last Learned Context: (see agents/' + s.instance.soul_id + '/learned.md)',
-    `- Internal Team Notes: ${notes.length ? notes.join(' | ') : 'none'}`,
-    "INSTRUCTION: Update your status via 'log_event' before taking any tool actions.",
-    `pulse_id: ${s.pulse_id}`,
-  ].join('\n');
+  projectCreated(projectId: string, name: string): Promise<void>;
+  /** Archives the project folder. */
+  projectDeleted(projectId: string): Promise<void>;
+  /** `souls/<soul>/SOUL.md` after a soul is created or gets a new version. */
+  soulWritten(soulId: string, soulMd: string): Promise<void>;
+  instanceCreated(projectId: string, soulId: string, soulMd: string): Promise<void>;
+  /** Archives `agents/<soul>/` of the project. */
+  instanceDestroyed(projectId: string, soulId: string): Promise<void>;
+  writeKanban(projectId: string, tasks: TaskView[]): Promise<void>;
+  appendChronicle(projectId: string, entry: { summary: string; technical_debt?: string; author: string; at: number }): Promise<void>;
+  appendDaily(projectId: string, entry: { instance_id: string; pulse_id: string; outcome: string; at: number }): Promise<void>;
+  distillMemory(projectId: string, soulId: string, summary: string, archiveWorkingNotes: boolean): Promise<void>;
+  buildPulsePrompt(state: PulsePromptState): Promise<string>;
 }

@@ -45,6 +45,7 @@ export class GroupCommitter {
   private readonly lastSeq = new Map<string, number>();
   private readonly listeners = new Set<(events: CommittedEvent[]) => void>();
   private readonly actorListeners = new Set<(entries: ResidentActor[]) => void>();
+  private readonly unitListeners = new Set<(units: CommitUnit[]) => void>();
   /** Committed transactions since start (tests and metrics). */
   transactions = 0;
   failedTransactions = 0;
@@ -83,6 +84,15 @@ export class GroupCommitter {
   onActorsCommitted(listener: (entries: ResidentActor[]) => void): () => void {
     this.actorListeners.add(listener);
     return () => this.actorListeners.delete(listener);
+  }
+
+  /**
+   * Called after each commit with its units in commit order, before the event listeners, so
+   * after-commit effects are queued in the order their units were committed.
+   */
+  onUnitsCommitted(listener: (units: CommitUnit[]) => void): () => void {
+    this.unitListeners.add(listener);
+    return () => this.unitListeners.delete(listener);
   }
 
   /** Queues a unit; resolves once it is durable. */
@@ -149,6 +159,8 @@ export class GroupCommitter {
     // Listeners see the actors before passivation drops done/archived tasks from memory.
     for (const l of this.actorListeners) this.notify(() => l(entries));
     this.host.committed(entries);
+    const units = batch.map((q) => q.unit);
+    for (const l of this.unitListeners) this.notify(() => l(units));
     for (const q of batch) q.resolve();
     if (events.length > 0) for (const l of this.listeners) this.notify(() => l(events));
   }

@@ -16,6 +16,7 @@ import type { AgentViewExtras, ProjectContext } from '../machines/index.js';
 import { createRepositories, type Repositories, type SqliteDatabase, type StoredAnswer } from '../store/index.js';
 import type { Bus } from './bus/types.js';
 import type { AgentDriver } from './drivers/types.js';
+import { EffectQueue } from './effects.js';
 import type { ProjectFiles } from './files.js';
 import { DEFAULT_GROUP_COMMIT, GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { ActorHost, type RestoreReport } from './host.js';
@@ -58,7 +59,8 @@ export interface RuntimeOptions {
   db: SqliteDatabase;
   clock?: Clock;
   drivers?: Map<string, AgentDriver>;
-  files?: ProjectFiles;
+  /** After-commit file effects: `createProjectFiles(workspace)` (src/workspace). */
+  files: ProjectFiles;
   bus?: Bus;
   defaults?: Partial<ProjectSettings>;
   limits?: Partial<RuntimeLimits>;
@@ -68,6 +70,8 @@ export interface RuntimeOptions {
   scheduling?: boolean;
   /** Mints the short-lived credential a pulse carries to the agent (SPEC §9). */
   pulseCredentials?: (instanceId: string, pulseId: string, expiresAt: number) => { url: string; token: string } | undefined;
+  /** Deliberately broken builds for the deterministic simulation (src/sim); never set in production. */
+  faults?: { ackBeforeCommit?: boolean };
 }
 
 /**
@@ -88,6 +92,8 @@ export class Runtime implements MissionRuntime {
   readonly scheduler: PulseScheduler;
   readonly options: RuntimeOptions;
   readonly kanban: KanbanSync;
+  /** After-commit effects, in commit order per project. */
+  readonly effects: EffectQueue;
   private readonly extras = new Map<string, AgentViewExtras>();
   private readonly inflight = new Map<string, Promise<unknown>>();
   /** Every command admitted and not yet answered (stop waits for them). */
@@ -100,7 +106,7 @@ export class Runtime implements MissionRuntime {
     this.repos = createRepositories(opts.db);
     this.clock = opts.clock ?? systemClock;
     this.drivers = opts.drivers ?? new Map();
-    this.files = opts.files ?? {};
+    this.files = opts.files;
     this.defaults = { ...DEFAULT_PROJECT_SETTINGS, ...opts.defaults };
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.log = opts.logger ?? consoleLogger;
@@ -112,6 +118,10 @@ export class Runtime implements MissionRuntime {
     this.committer = new GroupCommitter(this.repos, this.host, { ...DEFAULT_GROUP_COMMIT, ...opts.groupCommit }, (err) =>
       this.log.error({ err }, 'commit listener failed'),
     );
+    this.effects = new EffectQueue((err) => this.log.error({ err: String(err) }, 'after-commit effect failed'));
+    this.committer.onUnitsCommitted((units) => {
+      for (const unit of units) this.runAfterCommit(unit);
+    });
     this.scheduler = new PulseScheduler(this);
     this.kanban = new KanbanSync(this);
     this.committer.onCommitted(this.kanban.onCommitted);
@@ -175,7 +185,6 @@ export class Runtime implements MissionRuntime {
     }
     if (unit.events.length === 0 && unit.touched.size === 0 && unit.before.length === 0 && unit.after.length === 0) return result;
     await this.committer.enqueue(unit);
-    this.runAfterCommit(unit);
     return result;
   }
 
@@ -199,24 +208,24 @@ export class Runtime implements MissionRuntime {
       throw err;
     }
     if (key) unit.answer = { ok: true, result: unit.result ?? null };
-    await this.committer.enqueue(unit);
+    const durable = this.committer.enqueue(unit);
+    // The simulation's broken build answers before the commit; it must catch the lost answers.
+    if (this.options.faults?.ackBeforeCommit) durable.catch(() => undefined);
+    else await durable;
     this.host.releaseActivated((id) => this.committer.isQueued(id));
-    this.runAfterCommit(unit);
     return unit.result;
   }
 
-  /** A unit's effects run in order (the project folder before its agents' files), off the answer path. */
+  /**
+   * A unit's effects run in order, behind the effects of earlier units of the same projects
+   * (the project folder before its KANBAN.md and agent files), off the answer path.
+   */
   private runAfterCommit(unit: CommitUnit): void {
     if (unit.afterCommit.length === 0) return;
-    void (async () => {
-      for (const effect of unit.afterCommit) {
-        try {
-          await effect();
-        } catch (err) {
-          this.log.error({ err: String(err) }, 'after-commit effect failed');
-        }
-      }
-    })();
+    const projects = new Set<string>();
+    for (const e of unit.events) projects.add(e.project_id);
+    for (const entry of unit.touched.values()) projects.add(entry.projectId);
+    void this.effects.run(projects, unit.afterCommit);
   }
 
   /** Graceful stop: refuse new commands, write the last batch, stop timers and actors. */
@@ -231,8 +240,31 @@ export class Runtime implements MissionRuntime {
     this.committer.flush();
     await this.scheduler.drain();
     this.committer.flush();
-    await this.kanban.idle();
+    // After-commit effects (KANBAN.md, agent files) finish before stop resolves; an effect may
+    // commit more (an upgrade's return), so flush until nothing is left.
+    while (this.effects.size > 0 || this.committer.pending > 0) {
+      await this.effects.idle();
+      this.committer.flush();
+    }
     this.host.stopAll();
+  }
+
+  /**
+   * Resolves once nothing runtime-side is moving: no unit waiting for its commit, no after-commit
+   * effect running, no pulse building its prompt or recording its outcome (a pulse waiting on
+   * its driver does not count). Tests with a manual clock use it between clock steps.
+   */
+  async settled(): Promise<void> {
+    for (let quiet = 0; quiet < 2; ) {
+      if (this.committer.pending > 0 || this.effects.size > 0 || this.scheduler.busy) {
+        quiet = 0;
+        await this.effects.idle();
+        await new Promise((r) => setTimeout(r, 1));
+      } else {
+        quiet++;
+        await new Promise((r) => setImmediate(r));
+      }
+    }
   }
 
   get isStopping(): boolean {

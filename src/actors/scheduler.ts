@@ -3,7 +3,6 @@ import { MissionError, type AgentView, type TaskView } from '../core/index.js';
 import type { AgentContext } from '../machines/index.js';
 import type { PulseOutcome } from './drivers/types.js';
 import { DeadlineTimers } from './deadlines.js';
-import { minimalPulsePrompt } from './files.js';
 import type { ResidentActor } from './host.js';
 import type { Runtime } from './runtime.js';
 import { followingPulseAt } from './stagger.js';
@@ -23,6 +22,8 @@ interface InFlight {
 export class PulseScheduler {
   private readonly timers: DeadlineTimers;
   private readonly inflight = new Map<string, InFlight>();
+  /** Pulses doing runtime-side work now (prompt, outcome, daily log); not waiting on a driver. */
+  private working = 0;
   private stopped = false;
   private unsubscribe: (() => void) | null = null;
 
@@ -58,6 +59,11 @@ export class PulseScheduler {
     this.timers.cancelAll();
     // Runs cut short by shutdown stay `delivering` and are re-delivered after the restart.
     for (const f of this.inflight.values()) f.controller.abort();
+  }
+
+  /** Whether a pulse is building its prompt or recording its outcome (not waiting on its driver). */
+  get busy(): boolean {
+    return this.working > 0;
   }
 
   async drain(): Promise<void> {
@@ -142,6 +148,15 @@ export class PulseScheduler {
   }
 
   private async run(agent: ResidentActor, pulseId: string, controller: AbortController): Promise<void> {
+    this.working++;
+    try {
+      await this.runPulse(agent, pulseId, controller);
+    } finally {
+      this.working--;
+    }
+  }
+
+  private async runPulse(agent: ResidentActor, pulseId: string, controller: AbortController): Promise<void> {
     const { rt } = this;
     const ctx = rt.host.snapshot(agent).context as AgentContext;
     const settings = rt.settings(agent.projectId);
@@ -168,14 +183,19 @@ export class PulseScheduler {
         recent_task_events: task ? rt.repos.taskEvents.latest(task.id, 5) : [],
         notifications: notifications.map((n) => ({ id: n.id, kind: n.kind, body: n.body, task_id: n.task_id })),
       };
-      const prompt = rt.files.buildPulsePrompt ? await rt.files.buildPulsePrompt(state) : minimalPulsePrompt(state);
+      const prompt = await rt.files.buildPulsePrompt(state);
       const credentials = rt.options.pulseCredentials?.(agent.id, pulseId, deadline);
-      outcome = await driver.deliverPulse(ref, prompt, {
-        pulseId,
-        timeoutMs: Math.max(0, deadline - rt.clock.now()),
-        signal: controller.signal,
-        ...(credentials ? { credentials } : {}),
-      });
+      this.working--;
+      try {
+        outcome = await driver.deliverPulse(ref, prompt, {
+          pulseId,
+          timeoutMs: Math.max(0, deadline - rt.clock.now()),
+          signal: controller.signal,
+          ...(credentials ? { credentials } : {}),
+        });
+      } finally {
+        this.working++;
+      }
     } catch (err) {
       const code = err instanceof MissionError ? err.code : 'DRIVER_UNAVAILABLE';
       outcome = { status: 'failed', error: { code, message: err instanceof Error ? err.message : String(err), transient: !(err instanceof MissionError) || err.severity === 'transient' } };
@@ -198,7 +218,7 @@ export class PulseScheduler {
       if (entry && rt.host.can(entry, end)) rt.host.apply(unit, entry, end, 'agent.pulse_finished', { pulse_id: pulseId, outcome: status, error });
     });
     if (timedOut) await rt.drivers.get(rt.agentExtras(agent.id).driver)?.abort(ref);
-    await rt.files.appendDaily?.(agent.projectId, { instance_id: agent.id, pulse_id: pulseId, outcome: status, at: rt.clock.now() });
+    await rt.files.appendDaily(agent.projectId, { instance_id: agent.id, pulse_id: pulseId, outcome: status, at: rt.clock.now() });
   }
 
   /** Deadman (SPEC §4): the instance loses its task, both in ONE commit; it keeps its schedule. */

@@ -51,6 +51,7 @@ export type TaskEvent =
   | ({ type: 'archive' } & WithBy)
   | ({ type: 'reopen' } & WithBy)
   | ({ type: 'deadman_expire' } & WithBy)
+  | ({ type: 'release' } & WithBy)
   | ({ type: 'assign'; assignee_id: string | null } & WithBy)
   | ({
       type: 'update';
@@ -196,6 +197,9 @@ export const taskMachine = setup({
           },
           { target: 'backlog', guard: 'byRuntime', actions: ['countAttempt', 'bumpVersion'] },
         ],
+        // SPEC §4 destroyed: the instance's work goes back to the backlog; not the agent's fault,
+        // so no attempt is counted (unlike the deadman). The runtime's only, never a move.
+        release: { target: 'backlog', guard: 'byRuntime', actions: 'bumpVersion' },
         assign: { guard: 'mayAssign', actions: ['setAssignee', 'bumpVersion'] },
         update: { guard: 'mayUpdate', actions: ['applyUpdate', 'bumpVersion'] },
       },

@@ -8,7 +8,7 @@ import { CommandDriver, PulseCredentialIssuer, withResilience } from '../../src/
 import { createRuntime, type Runtime } from '../../src/actors/runtime.js';
 import { Accounts, createGateway } from '../../src/gateway/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { Workspace } from '../../src/workspace/index.js';
+import { Workspace, createProjectFiles } from '../../src/workspace/index.js';
 
 /**
  * End to end through the real pieces: a pulse started with mission.agent.pulse_now runs a real
@@ -92,10 +92,7 @@ process.exit(body.error ? 2 : 0);
     scheduling: false,
     drivers: new Map([['command', command]]),
     pulseCredentials: issuer.pulseCredentials,
-    files: {
-      projectCreated: async (projectId, name) => void (await workspace.initProject(projectId, { name })),
-      instanceCreated: async (projectId, soulId) => void (await workspace.initAgent(projectId, soulId)),
-    },
+    files: createProjectFiles(workspace),
   });
   runtime.start();
   app = await createGateway({

@@ -6,6 +6,7 @@
 import { createRuntime } from '../../src/actors/index.js';
 import { isMissionError, type By, type CommandEnvelope, type TaskView } from '../../src/core/index.js';
 import { openStore } from '../../src/store/index.js';
+import { Workspace, createProjectFiles } from '../../src/workspace/index.js';
 
 const [dataDir, firstArg] = process.argv.slice(2);
 if (!dataDir || firstArg === undefined) throw new Error('usage: crash-child.ts <data_dir> <first_index>');
@@ -16,7 +17,7 @@ const SHURI: By = { kind: 'agent', instanceId: 'shuri:crash', soulId: 'shuri', i
 const SETTINGS = { pulse_interval: 2, pulse_timeout: 1, deadman_timeout: 5 };
 
 const store = await openStore({ dataDir });
-const rt = createRuntime({ db: store.db, groupCommit: { maxDelayMs: 2 }, logger: { info: () => undefined, warn: () => undefined, error: () => undefined } });
+const rt = createRuntime({ db: store.db, files: createProjectFiles(new Workspace({ dataDir })), groupCommit: { maxDelayMs: 2 }, logger: { info: () => undefined, warn: () => undefined, error: () => undefined } });
 rt.start();
 
 function print(line: object): void {

@@ -12,7 +12,7 @@ import { createRuntime, type Runtime } from '../../src/actors/index.js';
 import type { ProjectRole } from '../../src/core/index.js';
 import { Accounts, createGateway, type GatewayConfig } from '../../src/gateway/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { Workspace } from '../../src/workspace/index.js';
+import { Workspace, createProjectFiles } from '../../src/workspace/index.js';
 
 export interface Harness {
   url: string;
@@ -53,26 +53,10 @@ export async function startHarness(
   const dataDir = mkdtempSync(join(tmpdir(), 'mc-gw-'));
   const store = await openStore({ dataDir });
   const workspace = new Workspace({ dataDir, lockTimeoutMs: 2000 });
-  // The project folders the fs/doc methods read; the lead's app wires the full file effects.
-  // Effects may run in any order after a commit; the project folder is made once, first.
-  const projectFolders = new Map<string, Promise<unknown>>();
-  const ensureFolder = (projectId: string, name: string): Promise<unknown> => {
-    let init = projectFolders.get(projectId);
-    if (!init) projectFolders.set(projectId, (init = workspace.initProject(projectId, { name })));
-    return init;
-  };
   const runtime = createRuntime({
     db: store.db,
     scheduling: false,
-    files: {
-      projectCreated: async (projectId, name) => void (await ensureFolder(projectId, name)),
-      instanceCreated: async (projectId, soulId) => {
-        await ensureFolder(projectId, projectId);
-        await workspace.initAgent(projectId, soulId);
-      },
-      distillMemory: async (projectId, soulId, summary, archiveWorkingNotes) => void (await workspace.distillMemory(projectId, soulId, { summary, archiveWorkingNotes })),
-      appendChronicle: async (projectId, entry) => void (await workspace.appendChronicle(projectId, entry as never)),
-    },
+    files: createProjectFiles(workspace),
   });
   runtime.start();
   const app = await createGateway({
@@ -132,9 +116,7 @@ export async function startHarness(
     async close() {
       await app.close();
       await runtime.stop();
-      // File effects run after commits; let the last ones land before the folder goes.
-      await Promise.allSettled([...projectFolders.values()]);
-      await new Promise((r) => setTimeout(r, 100));
+      // runtime.stop() waited for the after-commit file effects.
       store.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

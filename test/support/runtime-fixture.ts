@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/actors/index.js';
+import { createRuntime, type ProjectFiles, type Runtime, type RuntimeOptions } from '../../src/actors/index.js';
 import type { By, CommandEnvelope, CommandName, CommandParams } from '../../src/core/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { Workspace, createProjectFiles } from '../../src/workspace/index.js';
 
 export const ADMIN: By = { kind: 'human', userId: 1, username: 'ada', role: 'admin' };
 
@@ -22,10 +23,14 @@ export interface RuntimeFixture {
   dispose(): Promise<void>;
 }
 
-/** A real runtime on a real SQLite file in a temp data dir. */
-export async function openRuntime(opts: Omit<RuntimeOptions, 'db'> = {}, dir = mkdtempSync(join(tmpdir(), 'mc-rt-'))): Promise<RuntimeFixture> {
+/** A real runtime on a real SQLite file in a temp data dir, with the real workspace file effects. */
+export async function openRuntime(
+  opts: Omit<RuntimeOptions, 'db' | 'files'> & { files?: ProjectFiles } = {},
+  dir = mkdtempSync(join(tmpdir(), 'mc-rt-')),
+): Promise<RuntimeFixture> {
   const store = await openStore({ dataDir: dir });
-  const rt = createRuntime({ ...opts, db: store.db });
+  const files = opts.files ?? createProjectFiles(new Workspace({ dataDir: dir, ...(opts.clock ? { clock: opts.clock } : {}) }));
+  const rt = createRuntime({ ...opts, files, db: store.db });
   rt.start();
   let closed = false;
   const close = async (): Promise<void> => {

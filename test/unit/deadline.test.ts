@@ -65,9 +65,8 @@ describe('deadman and pulses', () => {
     return f;
   }
   async function settle(f: RuntimeFixture): Promise<void> {
-    await sleep(5);
-    while (f.rt.committer.pending > 0) await sleep(2);
-    await sleep(3);
+    await sleep(2);
+    await f.rt.settled();
   }
   async function advance(f: RuntimeFixture, clock: ManualClock, ms: number, step = 1000): Promise<void> {
     for (let done = 0; done < ms; done += step) {

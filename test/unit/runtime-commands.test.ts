@@ -155,7 +155,7 @@ describe('runtime commands', () => {
     expect(Math.floor(resumed.next_pulse_at! / 1000) % 60).toBe(resumed.pulse_slot);
     await f.exec('soul.update', { soul_id: 'shuri', soul_md: '# Shuri, improved' });
     expect(((await f.exec('agent.upgrade', { instance_id: 'shuri:vanguard' })) as AgentView).state).toBe('upgrading');
-    for (let i = 0; i < 20 && f.rt.repos.agents.get('shuri:vanguard')!.state === 'upgrading'; i++) await new Promise((r) => setTimeout(r, 5));
+    await f.rt.settled();
     expect(f.rt.repos.agents.get('shuri:vanguard')).toMatchObject({ state: 'idle', soul_version: 2 });
   });
 

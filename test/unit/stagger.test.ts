@@ -25,9 +25,8 @@ async function boot(clock: ManualClock, driver: RecordingDriver, dir?: string): 
 /** Advances the manual clock second by second, letting each second's commits land. */
 async function run(f: RuntimeFixture, clock: ManualClock, seconds: number): Promise<void> {
   const settle = async (): Promise<void> => {
-    await sleep(4);
-    while (f.rt.committer.pending > 0) await sleep(2);
     await sleep(2);
+    await f.rt.settled();
   };
   clock.advance(0); // deadlines due right now (a slot at the current second)
   await settle();

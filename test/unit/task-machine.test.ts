@@ -223,6 +223,31 @@ describe('task guards', () => {
     });
   });
 
+  it('releases an in-progress task to the backlog (runtime only, no attempt counted, assignee and fields kept)', () => {
+    const actor = taskIn('in_progress', { max_attempts: 1 });
+    const before = actor.getSnapshot().context;
+    for (const who of ['assignee', 'member', 'lead', 'viewer'] as const) {
+      actor.send({ type: 'release', by: BY[who] });
+      expect(actor.getSnapshot().value, who).toBe('in_progress');
+    }
+    // At max_attempts 1 a deadman would block; a release never does.
+    actor.send({ type: 'release', by: BY.runtime });
+    const s = actor.getSnapshot();
+    expect(s.value).toBe('backlog');
+    expect(s.context).toEqual({ ...before, version: before.version + 1 });
+    expect(s.context.attempts).toBe(0);
+  });
+
+  it('refuses release outside in_progress', () => {
+    for (const state of STATUSES.filter((s) => s !== 'in_progress')) {
+      const actor = taskIn(state);
+      const before = actor.getSnapshot();
+      actor.send({ type: 'release', by: BY.runtime });
+      expect(actor.getSnapshot().value, state).toBe(before.value);
+      expect(actor.getSnapshot().context, state).toEqual(before.context);
+    }
+  });
+
   for (const from of ['backlog', 'in_progress', 'review'] as const) {
     it(`returns a task blocked from ${from} to ${from} on unblock, and nowhere else`, () => {
       const actor = taskIn('blocked', {}, from);
@@ -300,6 +325,7 @@ describe('task guards', () => {
         { type: 'archive' },
         { type: 'reopen' },
         { type: 'deadman_expire' },
+        { type: 'release' },
         { type: 'assign', assignee_id: null },
         { type: 'update', title: 'x' },
       ] as const) {

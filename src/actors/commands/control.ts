@@ -57,7 +57,7 @@ export const requestHelp: Handler<CommandParams<'control.request_help'>> = (rt, 
 export const distillMemory: Handler<CommandParams<'control.distill_memory'>> = async (rt, unit, p, by) => {
   const agent = actingAgent(rt, by, p);
   const { soul_id, project_id } = agentContext(rt, agent);
-  await rt.files.distillMemory?.(project_id, soul_id, p.summary, p.archive_working_notes ?? true);
+  await rt.files.distillMemory(project_id, soul_id, p.summary, p.archive_working_notes ?? true);
   const entry = requireInstance(rt, agent.id);
   rt.host.record(unit, entry, rt.host.snapshot(entry), { type: 'distill_memory', by }, 'memory.distilled', { summary: p.summary });
   signOfLife(rt, unit, by);
@@ -67,7 +67,7 @@ export const distillMemory: Handler<CommandParams<'control.distill_memory'>> = a
 /** mission.control.update_chronicle: a CHRONICLE.md entry (workspace), then the event. */
 export const updateChronicle: Handler<CommandParams<'control.update_chronicle'>> = async (rt, unit, p, by) => {
   const agent = actingAgent(rt, by, p);
-  await rt.files.appendChronicle?.(agent.projectId, {
+  await rt.files.appendChronicle(agent.projectId, {
     summary: p.summary,
     ...(p.technical_debt !== undefined ? { technical_debt: p.technical_debt } : {}),
     author: agent.id,

@@ -41,7 +41,7 @@ export const initProject: Handler<CommandParams<'project.init'>> = (rt, unit, p,
   unit.before.push((repos) => repos.projects.insert({ id, name: p.project_name, settings, at: unit.now }));
   const project = rt.host.spawn(unit, 'project', id, id, { id, name: p.project_name, settings });
   rt.host.record(unit, project, rt.host.snapshot(project), { type: 'create', by }, 'project.created');
-  unit.afterCommit.push(() => rt.files.projectCreated?.(id, p.project_name));
+  unit.afterCommit.push(() => rt.files.projectCreated(id, p.project_name));
   const occupied = new Map<number, number>();
   for (const soulId of souls) createInstance(rt, unit, id, soulId, settings, occupied);
   return viewOfProject(rt, project, unit.events.length);
@@ -64,6 +64,6 @@ export const deleteProject: Handler<CommandParams<'project.delete'>> = (rt, unit
     destroyInstance(rt, unit, agent, rt.runtimeBy);
   }
   rt.host.apply(unit, project, del, 'project.deleted');
-  unit.afterCommit.push(() => rt.files.projectDeleted?.(p.project_id));
+  unit.afterCommit.push(() => rt.files.projectDeleted(p.project_id));
   return viewOfProject(rt, project, unit.events.length);
 };

@@ -57,6 +57,13 @@ export function liveInstance(rt: Runtime, soulId: string, projectId: string): Re
   return rt.host.snapshot(entry).value === 'destroyed' ? undefined : entry;
 }
 
+/** Souls with a live (not destroyed) instance in the project: who can be addressed or mentioned. */
+export function liveSouls(rt: Runtime, projectId: string): string[] {
+  const souls: string[] = [];
+  for (const row of rt.repos.agents.inProject(projectId)) if (row.state !== 'destroyed') souls.push(row.soul_id);
+  return souls;
+}
+
 /** The instance a call acts for: the calling agent itself, or the one a driver names. */
 export function actingInstanceId(by: By, params: { instance_id?: string | undefined }): string | null {
   if (by.kind === 'agent') return by.instanceId;
@@ -142,7 +149,7 @@ export function createInstance(rt: Runtime, unit: CommitUnit, projectId: string,
   const provisioned = { type: 'provisioned' as const, by: rt.runtimeBy, next_pulse_at: nextPulseAt(slot, settings.pulse_interval, unit.now) };
   rt.host.apply(unit, entry, provisioned, 'agent.created');
   unit.afterCommit.push(async () => {
-    await rt.files.instanceCreated?.(projectId, soulId, soul.soul_md);
+    await rt.files.instanceCreated(projectId, soulId, soul.soul_md);
     const { driver: d } = rt.driverFor(projectId, soulId);
     await d?.instanceCreated?.({ id, soulId, projectId, soulVersion: soul.version }, soul.soul_md);
   });
@@ -151,7 +158,7 @@ export function createInstance(rt: Runtime, unit: CommitUnit, projectId: string,
 
 /**
  * Destroys an instance (agent.destroy, project.delete): its in-progress tasks go back to the
- * backlog (the runtime's deadman-expire, the machine's only way back), its open tasks lose
+ * backlog (the runtime's `release`: no attempt counted), its open tasks lose
  * their assignee, its tokens are revoked, its driver session deleted and any run aborted.
  */
 export function destroyInstance(rt: Runtime, unit: CommitUnit, agent: ResidentActor, by: By): void {
@@ -163,8 +170,8 @@ export function destroyInstance(rt: Runtime, unit: CommitUnit, agent: ResidentAc
     if (!task) continue;
     const tctx = taskContext(rt, task);
     if (tctx.assignee_id !== ctx.soul_id) continue;
-    const expire = { type: 'deadman_expire' as const, by: rt.runtimeBy };
-    if (rt.host.snapshot(task).value === 'in_progress' && rt.host.can(task, expire)) rt.host.apply(unit, task, expire, 'task.moved', { reason: 'instance destroyed' });
+    const release = { type: 'release' as const, by: rt.runtimeBy };
+    if (rt.host.can(task, release)) rt.host.apply(unit, task, release, 'task.moved', { reason: 'instance destroyed' });
     const unassign = { type: 'assign' as const, by: rt.runtimeBy, assignee_id: null };
     if (rt.host.can(task, unassign)) rt.host.apply(unit, task, unassign, 'task.assigned', { reason: 'instance destroyed' });
   }
@@ -178,6 +185,6 @@ export function destroyInstance(rt: Runtime, unit: CommitUnit, agent: ResidentAc
       await driver.abort(ref);
       await driver.instanceDestroyed?.(ref);
     }
-    await rt.files.instanceDestroyed?.(ctx.project_id, ctx.soul_id);
+    await rt.files.instanceDestroyed(ctx.project_id, ctx.soul_id);
   });
 }

@@ -14,7 +14,7 @@ export const createSoul: Handler<CommandParams<'soul.create'>> = (rt, unit, p) =
   const soulMd = p.soul_md ?? defaultSoulMd(p.name, role, skills);
   unit.before.push((repos) => repos.souls.create({ id: p.soul_id, name: p.name, role, skills, soulMd, at: unit.now }));
   const view: SoulView = { id: p.soul_id, name: p.name, role, skills, version: 1, soul_md: soulMd };
-  unit.afterCommit.push(() => rt.files.soulWritten?.(p.soul_id, soulMd));
+  unit.afterCommit.push(() => rt.files.soulWritten(p.soul_id, soulMd));
   return view;
 };
 
@@ -36,7 +36,7 @@ export const updateSoul: Handler<CommandParams<'soul.update'>> = (rt, unit, p) =
   );
   unit.afterCommit.push(async () => {
     rt.soulChanged(view.id, view.name, view.role);
-    if (changed) await rt.files.soulWritten?.(view.id, view.soul_md);
+    if (changed) await rt.files.soulWritten(view.id, view.soul_md);
   });
   return view;
 };

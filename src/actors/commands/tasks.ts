@@ -1,9 +1,10 @@
-import { MissionError, parseTaskId, parseTaskStatus, taskId as makeTaskId, type CommandParams, type TaskView } from '../../core/index.js';
+import { assignmentSubscription, commentFanout, parseMentions } from '../../workspace/index.js';
+import { MissionError, instanceId, parseTaskId, parseTaskStatus, taskId as makeTaskId, type CommandParams, type TaskView } from '../../core/index.js';
 import { allowedTargets, moveEvent, resolveMove, type ProjectContext, type TaskEvent, type TaskSnapshot } from '../../machines/index.js';
 import type { ResidentActor } from '../host.js';
 import type { Runtime } from '../runtime.js';
 import type { CommitUnit } from '../unit.js';
-import { liveInstance, requireProject, requireTask, signOfLife, syncHolder, taskContext, taskView, type Handler } from './shared.js';
+import { liveInstance, liveSouls, requireProject, requireTask, signOfLife, syncHolder, taskContext, taskView, type Handler } from './shared.js';
 
 function checkDependencies(rt: Runtime, projectId: string, dependsOn: readonly string[], self?: string): void {
   for (const dep of dependsOn) {
@@ -17,6 +18,12 @@ function checkAssignee(rt: Runtime, projectId: string, assignee: string | null |
   if (assignee && !liveInstance(rt, assignee, projectId)) {
     throw new MissionError('NOT_FOUND', `${assignee} has no live instance in project ${projectId}`, { assignee_id: assignee });
   }
+}
+
+/** Being assigned a task subscribes the assignee's instance to its thread. */
+function subscribeAssignee(unit: CommitUnit, projectId: string, taskId: string, assignee: string | null): void {
+  const subs = assignmentSubscription(assignee ? instanceId(assignee, projectId) : null);
+  if (subs.length > 0) unit.after.push((repos) => subs.forEach((s) => repos.subscriptions.subscribe(taskId, s.subscriber, s.reason, unit.now)));
 }
 
 /** mission.task.create: the project actor numbers it; the task actor starts in the backlog. */
@@ -49,6 +56,7 @@ export const createTask: Handler<CommandParams<'task.create'>> = (rt, unit, p, b
     max_attempts: ctx.settings.max_attempts,
   });
   rt.host.record(unit, task, rt.host.snapshot(task), { type: 'create', by }, 'task.created');
+  subscribeAssignee(unit, p.project_id, id, p.assignee_id ?? null);
   signOfLife(rt, unit, by);
   return taskView(rt, task);
 };
@@ -92,6 +100,7 @@ export const assignTask: Handler<CommandParams<'task.assign'>> = (rt, unit, p, b
   const event = { type: 'assign' as const, by, assignee_id: p.assignee_id };
   rt.host.check(task, event);
   const view = applyTaskEvent(rt, unit, task, event, 'task.assigned');
+  subscribeAssignee(unit, task.projectId, task.id, p.assignee_id);
   signOfLife(rt, unit, by);
   return view;
 };
@@ -124,18 +133,35 @@ function authorOf(by: Parameters<typeof signOfLife>[2]): { kind: 'user' | 'agent
   return { kind: 'system', id: 'runtime', instance: null };
 }
 
-/** mission.task.comment: a thread message, a Live Terminal line, a note for the assignee. */
+/**
+ * mission.task.comment: a thread message and a Live Terminal line. Commenting subscribes the
+ * author, a mention subscribes the mentioned, the assignee is subscribed by assignment; every
+ * other subscribed instance is notified on its next pulse (workspace `commentFanout`).
+ */
 export const commentTask: Handler<CommandParams<'task.comment'>> = (rt, unit, p, by) => {
   const task = requireTask(rt, p.task_id);
   const ctx = taskContext(rt, task);
   const author = authorOf(by);
-  const recipient = ctx.assignee_id ? liveInstance(rt, ctx.assignee_id, ctx.project_id) : undefined;
-  rt.host.record(unit, task, rt.host.snapshot(task), { type: 'comment', by }, 'task.commented', { text: p.text, author: author.id });
+  const souls = liveSouls(rt, ctx.project_id);
+  const authorSoul = by.kind === 'agent' ? by.soulId : null;
+  const mentions = parseMentions(p.text, souls, { author: authorSoul });
+  const subscriber = by.kind === 'human' ? `user:${by.userId}` : by.kind === 'agent' ? by.instanceId : 'runtime';
+  const assignee = ctx.assignee_id && souls.includes(ctx.assignee_id) ? instanceId(ctx.assignee_id, ctx.project_id) : null;
+  const live = new Set(souls.map((s) => instanceId(s, ctx.project_id)));
+  rt.host.record(unit, task, rt.host.snapshot(task), { type: 'comment', by }, 'task.commented', { text: p.text, author: author.id, mentions });
   unit.after.push((repos, seqs) => {
-    const messageId = repos.messages.insert({ projectId: ctx.project_id, taskId: ctx.id, authorKind: author.kind, authorId: author.id, to: null, text: p.text, mentions: [], at: unit.now });
+    const messageId = repos.messages.insert({ projectId: ctx.project_id, taskId: ctx.id, authorKind: author.kind, authorId: author.id, to: null, text: p.text, mentions, at: unit.now });
     repos.taskEvents.insert({ projectId: ctx.project_id, taskId: ctx.id, instanceId: author.instance, kind: 'comment', thought: p.text, action: 'comment', seq: seqs[0] ?? null, at: unit.now });
-    if (recipient && recipient.id !== author.instance) {
-      repos.messages.notify({ projectId: ctx.project_id, recipient: recipient.id, kind: 'comment', messageId, taskId: ctx.id, body: `${author.id} on ${ctx.id}: ${p.text}`, at: unit.now });
+    for (const s of assignmentSubscription(assignee)) repos.subscriptions.subscribe(ctx.id, s.subscriber, s.reason, unit.now);
+    const fanout = commentFanout({
+      author: subscriber,
+      mentioned: mentions.map((soul) => instanceId(soul, ctx.project_id)),
+      subscribers: repos.subscriptions.subscribers(ctx.id).map((r) => r.subscriber),
+    });
+    for (const s of fanout.subscribe) if (s.subscriber !== 'runtime') repos.subscriptions.subscribe(ctx.id, s.subscriber, s.reason, unit.now);
+    for (const n of fanout.notify) {
+      if (!live.has(n.recipient)) continue;
+      repos.messages.notify({ projectId: ctx.project_id, recipient: n.recipient, kind: n.kind, messageId, taskId: ctx.id, body: `${author.id} on ${ctx.id}: ${p.text}`, at: unit.now });
     }
   });
   signOfLife(rt, unit, by);
