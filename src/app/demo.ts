@@ -5,8 +5,13 @@ import { demoSquad } from '../actors/index.js';
 import type { By, CommandEnvelope, CommandName, CommandParams, MissionRuntime, TaskView } from '../core/index.js';
 import type { Repositories } from '../store/index.js';
 
-/** Demo pacing: pulses every 5 s so the board moves within seconds (deadman floor 2×5+5 = 15). */
-export const DEMO_SETTINGS = { pulse_interval: 5, pulse_timeout: 5, deadman_timeout: 20 } as const;
+/**
+ * Demo pacing: each of the six agents pulses every 10 s, so a card moves every few seconds and
+ * the countdowns are readable (deadman floor 2×10+10 = 30). Reviews on, so the lead approves.
+ */
+export const DEMO_SETTINGS = { pulse_interval: 10, pulse_timeout: 10, deadman_timeout: 40, require_review: true } as const;
+
+export type DemoSettings = { pulse_interval: number; pulse_timeout: number; deadman_timeout: number; require_review: boolean };
 
 const DEMO_ADMIN = 'admin';
 const SEEDER: By = { kind: 'human', userId: 0, username: 'demo-seed', role: 'admin' };
@@ -16,7 +21,7 @@ const SEEDER: By = { kind: 'human', userId: 0, username: 'demo-seed', role: 'adm
  * and its backlog in order (dependencies name tasks created before them). A data dir that already
  * has the project is left as it is, so restarting the demo resumes it.
  */
-export async function seedDemo(runtime: MissionRuntime, repos: Repositories): Promise<{ seeded: boolean; projectId: string }> {
+export async function seedDemo(runtime: MissionRuntime, repos: Repositories, settings: DemoSettings = DEMO_SETTINGS): Promise<{ seeded: boolean; projectId: string }> {
   const squad = demoSquad();
   const projectId = squad.project.project_id;
   if (repos.projects.get(projectId)) return { seeded: false, projectId };
@@ -32,7 +37,7 @@ export async function seedDemo(runtime: MissionRuntime, repos: Repositories): Pr
     project_name: squad.project.project_name,
     project_id: projectId,
     base_id: squad.souls.map((s) => s.soul_id),
-    settings: { ...DEMO_SETTINGS },
+    settings: { ...settings },
   });
   const idByRef = new Map<string, string>();
   for (const task of squad.tasks) {

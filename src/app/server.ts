@@ -8,6 +8,7 @@ import {
   RemoteRuntime,
   serveRuntimeOverBus,
   startDrivers,
+  startStandups,
   type Bus,
   type Runtime,
 } from '../actors/index.js';
@@ -15,9 +16,10 @@ import { packageRoot, packageVersion, type Config, type ConfigWatcher, type Logg
 import { MissionError, systemClock, type MissionRuntime } from '../core/index.js';
 import { Accounts, createGateway, type ReadinessCheck } from '../gateway/index.js';
 import { BackupScheduler, backupsDir, createRepositories, openStore, ProjectsRepo, QueriesRepo, type SqliteDatabase } from '../store/index.js';
-import { createProjectFiles, Workspace } from '../workspace/index.js';
+import { createProjectFiles, leadBriefFrom, Workspace } from '../workspace/index.js';
 import { agentMethodPath } from './agent-path.js';
 import { demoAdmin, seedDemo } from './demo.js';
+import { startDemoDirector } from './demo-director.js';
 import { GaplessRuntime } from './gapless-runtime.js';
 import { answerRuntimePings, RuntimeProbe } from './runtime-probe.js';
 
@@ -128,7 +130,7 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
         db: store.db,
         clock: systemClock,
         drivers,
-        files: createProjectFiles(workspace),
+        files: createProjectFiles(workspace, { leadBrief: leadBriefFrom(store.db) }),
         defaults: config.projects.defaults,
         limits: config.limits,
         groupCommit: { maxDelayMs: config.group_commit.max_delay_ms, maxBatch: config.group_commit.max_batch },
@@ -142,6 +144,7 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
       });
       const report = started.start();
       logger.info({ report }, 'actors restored');
+      closers.push(startStandups(started, { writeDaily: (p, at, text) => workspace.appendDaily(p, at, { author: 'standup', text }), logger }));
       if (nats.url) {
         const service = serveRuntimeOverBus(started, bus, {
           onError: (err, where) => logger.warn({ err, ...where }, 'runtime over NATS'),
@@ -229,6 +232,7 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
     let demo: RunningServer['demo'];
     if (config.demo && runtime && admin) {
       const { projectId, seeded } = await seedDemo(runtime, runtime.repos);
+      closers.push(startDemoDirector({ runtime, repos: runtime.repos, projectId, clock: systemClock, onError: (err) => logger.warn({ err }, 'demo operator') }));
       demo = { projectId, username: admin.username, password: admin.password };
       logger.info({ project: projectId, seeded }, `demo squad ${seeded ? 'seeded' : 'resumed'}: sign in at ${url} as ${admin.username} / ${admin.password}`);
     }

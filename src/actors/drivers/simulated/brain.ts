@@ -25,6 +25,9 @@ export const BEHAVIOUR = {
   reject: 0.1,
 } as const;
 
+/** The lead reviews at most this many tasks per pulse, so the board moves at a pace people can follow. */
+export const REVIEWS_PER_PULSE = 2;
+
 /** The lead files one task from its pool per pulse while fewer than this many wait in backlog. */
 export const BACKLOG_LOW_WATER = 3;
 
@@ -139,7 +142,8 @@ async function leadTheSquad(
   }
   for (const task of board
     .filter((t) => t.status === 'review' && t.assignee_id !== leadId)
-    .sort(byPriority)) {
+    .sort(byPriority)
+    .slice(0, REVIEWS_PER_PULSE)) {
     const reject = rng.chance(BEHAVIOUR.reject);
     try {
       const moved = (await call(
