@@ -21,6 +21,7 @@ import { agentMethodPath } from './agent-path.js';
 import { demoAdmin, seedDemo } from './demo.js';
 import { startDemoDirector } from './demo-director.js';
 import { GaplessRuntime } from './gapless-runtime.js';
+import { httpMethodPath } from './http-agent-path.js';
 import { answerRuntimePings, RuntimeProbe } from './runtime-probe.js';
 
 export interface ServerContext {
@@ -115,11 +116,17 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
         if (!gatewayApp) throw new MissionError('SHUTTING_DOWN', 'the gateway is not serving');
         return agentMethodPath(gatewayApp)(name, params, context);
       };
+      // A runtime without a gateway reaches mission methods (and tells agents MC_URL) through a
+      // gateway's public URL; without one, agents would be sent to a process that has no /rpc.
+      const remoteCall = !hasGateway && config.public_url ? httpMethodPath(config.public_url) : null;
+      if (!hasGateway && !config.public_url) {
+        logger.warn('role runtime without public_url: agents cannot be given a gateway URL and the simulated driver is off; set public_url (MC_PUBLIC_URL) to a gateway');
+      }
       const { drivers } = await startDrivers(
         { drivers: config.drivers, plugins: config.plugins },
         {
           missionUrl: publicUrl,
-          ...(hasGateway ? { callMethod } : {}),
+          ...(hasGateway ? { callMethod } : remoteCall ? { callMethod: remoteCall } : {}),
           roster: (projectId) => squadOf(store.db, projectId),
         },
       );

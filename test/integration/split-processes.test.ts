@@ -33,9 +33,13 @@ const env = { MC_ADMIN: `${ADMIN.username}:${ADMIN.password}` };
 
 /** The project's committed events as the log holds them (read straight from the SQLite file). */
 function logSeqs(): number[] {
+  return logEvents(PROJECT).map((r) => r.seq);
+}
+
+function logEvents(projectId: string): { seq: number; type: string; actor_id: string; payload: string }[] {
   const db = new Database(join(dataDir, 'mission-control.db'), { readonly: true, fileMustExist: true });
   try {
-    return (db.prepare('SELECT seq FROM events WHERE project_id = ? ORDER BY seq').all(PROJECT) as { seq: number }[]).map((r) => r.seq);
+    return db.prepare('SELECT seq, type, actor_id, payload FROM events WHERE project_id = ? ORDER BY seq').all(projectId) as never;
   } finally {
     db.close();
   }
@@ -45,8 +49,8 @@ function range(from: number, to: number): number[] {
   return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 }
 
-async function start(role: ServerProcess['role'], port?: number): Promise<ServerProcess> {
-  const p = await serve(role, { dataDir, natsUrl: nats.url, env, ...(port !== undefined ? { port } : {}) });
+async function start(role: ServerProcess['role'], port?: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+  const p = await serve(role, { dataDir, natsUrl: nats.url, env: { ...env, ...extraEnv }, ...(port !== undefined ? { port } : {}) });
   processes.push(p);
   return p;
 }
@@ -99,7 +103,8 @@ describe('split roles: two gateways and one runtime behind nats-server', () => {
   });
 
   it('once the runtime joins, both gateways are ready and /readyz names the bus and the runtime', async () => {
-    runtime = await start('runtime');
+    // Agents of the runtime process are sent to gateway A (public_url).
+    runtime = await start('runtime', undefined, { MC_PUBLIC_URL: gatewayA.url });
     for (const gw of [gatewayA, gatewayB]) {
       const r = await waitUntilReady(gw.url);
       expect(r.status).toBe(200);
@@ -190,6 +195,31 @@ describe('split roles: two gateways and one runtime behind nats-server', () => {
     expect(feed.seqs(PROJECT)).toEqual(range(lastSeen + 1, last));
     const missed = feed.frames.filter((f) => f.params.type === 'task.created' && f.params.task?.title.startsWith('while B was down'));
     expect(missed.map((f) => f.params.task?.title)).toEqual(range(1, 20).map((i) => `while B was down ${i}`));
+  });
+
+  it('a simulated agent pulsed by the runtime process calls its mission methods through a gateway (public_url)', async () => {
+    await ok(rpc(gatewayB.url, token, 'mission.soul.create', { soul_id: 'scout', name: 'Scout', role: 'developer', skills: ['testing'], soul_md: '# Scout' }));
+    await ok(
+      rpc(gatewayB.url, token, 'mission.project.init', {
+        project_name: 'Squad',
+        project_id: 'squad',
+        base_id: ['scout'],
+        settings: { driver: 'simulated', pulse_interval: 3600, pulse_timeout: 60, deadman_timeout: 7260 },
+      }),
+    );
+    await ok(rpc(gatewayB.url, token, 'mission.agent.pulse_now', { instance_id: 'scout:squad' }));
+    const deadline = Date.now() + 30_000;
+    let events = logEvents('squad');
+    while (!events.some((e) => e.type === 'agent.pulse_finished') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      events = logEvents('squad');
+    }
+    const types = events.filter((e) => e.actor_id === 'scout:squad').map((e) => e.type);
+    // The agent's own sign of life (mission.agent.sync) came in over HTTP during its pulse.
+    expect(types).toEqual(expect.arrayContaining(['agent.pulse_started', 'agent.synced', 'agent.pulse_finished']));
+    expect(types.indexOf('agent.synced')).toBeGreaterThan(types.indexOf('agent.pulse_started'));
+    const finished = events.find((e) => e.type === 'agent.pulse_finished')!;
+    expect((JSON.parse(finished.payload) as { detail?: { outcome?: string } }).detail?.outcome).toBe('ok');
   });
 
   it('a gateway refuses a data dir whose schema the runtime has not migrated, and leaves it unmigrated', async () => {
