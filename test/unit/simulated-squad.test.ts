@@ -314,6 +314,20 @@ describe('simulated squad', () => {
     expect(board.unassignedBacklog()).toEqual([]);
   });
 
+  it('reviews at most two tasks per lead pulse, highest priority first, so the board stays calm', async () => {
+    const board = new FakeBoard(true);
+    const driver = new SimulatedDriver({ callMethod: board.callMethod, roster: () => ROSTER, seed: 1, taskPool: () => [] });
+    // vanguard-1 (P1, shuri), vanguard-8 (P3, wanda), vanguard-10 (P4, groot) wait for review.
+    for (const id of ['vanguard-10', 'vanguard-8', 'vanguard-1'])
+      board.tasks.set(id, { ...board.tasks.get(id)!, status: 'review' });
+    await pulse(driver, 'jarvis', 'lead-1');
+    const reviewed = board.calls.filter((c) => c.name === 'mission.task.move' && c.instanceId === 'jarvis:vanguard').map((c) => c.params.task_id);
+    expect(reviewed).toEqual(['vanguard-1', 'vanguard-8']);
+    expect(board.tasks.get('vanguard-10')!.status).toBe('review');
+    await pulse(driver, 'jarvis', 'lead-2');
+    expect(board.tasks.get('vanguard-10')!.status).not.toBe('review');
+  });
+
   it('does not act twice for a redelivered pulse id', async () => {
     const board = new FakeBoard(false);
     const driver = new SimulatedDriver({ callMethod: board.callMethod, roster: () => ROSTER, seed: 1 });
