@@ -12,16 +12,18 @@ import {
   type MissionRuntime,
   type ProjectSettings,
 } from '../core/index.js';
-import type { AgentViewExtras, ProjectContext } from '../machines/index.js';
+import type { AgentViewExtras } from '../machines/index.js';
 import { createRepositories, type Repositories, type SqliteDatabase, type StoredAnswer } from '../store/index.js';
 import type { Bus } from './bus/types.js';
-import type { AgentDriver } from './drivers/types.js';
+import { terminateGroup } from './drivers/command.js';
+import type { AgentDriver, SpawnInfo } from './drivers/types.js';
 import { EffectQueue } from './effects.js';
 import type { ProjectFiles } from './files.js';
 import { DEFAULT_GROUP_COMMIT, GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { ActorHost, type RestoreReport } from './host.js';
 import { KanbanSync } from './kanban-sync.js';
 import { COMMAND_HANDLERS } from './commands/index.js';
+import { checkProjectSettings } from './commands/projects.js';
 import { PulseScheduler } from './scheduler.js';
 import { agentSpec, projectSpec, taskSpec } from './specs.js';
 import { CommitUnit } from './unit.js';
@@ -86,8 +88,11 @@ export class Runtime implements MissionRuntime {
   readonly clock: Clock;
   readonly drivers: Map<string, AgentDriver>;
   readonly files: ProjectFiles;
-  readonly defaults: ProjectSettings;
-  readonly limits: RuntimeLimits;
+  /** Project defaults and limits; `updateSettings` (SIGHUP) replaces them. */
+  private currentDefaults: ProjectSettings;
+  private currentLimits: RuntimeLimits;
+  /** Each project's explicit settings (the rest follow the defaults), cached from `projects.settings`. */
+  private readonly overrides = new Map<string, Partial<ProjectSettings>>();
   readonly log: RuntimeLogger;
   readonly scheduler: PulseScheduler;
   readonly options: RuntimeOptions;
@@ -100,6 +105,8 @@ export class Runtime implements MissionRuntime {
   private readonly running = new Set<Promise<unknown>>();
   private stopping = false;
   private started = false;
+  /** Process groups being terminated (left by a crash, or of a destroyed instance). */
+  private readonly reaping = new Set<Promise<unknown>>();
 
   constructor(opts: RuntimeOptions) {
     this.options = opts;
@@ -107,13 +114,13 @@ export class Runtime implements MissionRuntime {
     this.clock = opts.clock ?? systemClock;
     this.drivers = opts.drivers ?? new Map();
     this.files = opts.files;
-    this.defaults = { ...DEFAULT_PROJECT_SETTINGS, ...opts.defaults };
-    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.currentDefaults = { ...DEFAULT_PROJECT_SETTINGS, ...opts.defaults };
+    this.currentLimits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.log = opts.logger ?? consoleLogger;
     this.host = new ActorHost(this.repos, [
       taskSpec((snap) => this.depsDone(snap.context.depends_on)),
       agentSpec((c) => this.agentExtras(c.id)),
-      projectSpec((id) => this.repos.projects.lastSeq(id) ?? 0),
+      projectSpec((id) => this.repos.projects.lastSeq(id) ?? 0, (id) => this.settings(id)),
     ]);
     this.committer = new GroupCommitter(this.repos, this.host, { ...DEFAULT_GROUP_COMMIT, ...opts.groupCommit }, (err) =>
       this.log.error({ err }, 'commit listener failed'),
@@ -137,6 +144,11 @@ export class Runtime implements MissionRuntime {
     this.started = true;
     const report = this.host.restore();
     for (const r of report.refused) this.log.warn(r, 'actor snapshot not restored');
+    // Agent programs a crashed server left running hold no pulse any more: end their groups.
+    for (const { id, pgid } of this.repos.agents.withPgid()) {
+      this.log.warn({ instance_id: id, pgid }, 'terminating an agent process group left by a previous run');
+      this.terminateProcessGroup(id, pgid);
+    }
     if (this.options.scheduling !== false) this.scheduler.start();
     return report;
   }
@@ -228,6 +240,28 @@ export class Runtime implements MissionRuntime {
     void this.effects.run(projects, unit.afterCommit);
   }
 
+  /** A command-driven agent's program started (driver `onSpawn`): its process group is recorded. */
+  processStarted(info: SpawnInfo): void {
+    this.repos.agents.setPgid(info.instanceId, info.pgid);
+  }
+
+  /** The program exited (driver `onExit`): its group is forgotten. */
+  processExited(info: SpawnInfo): void {
+    this.repos.agents.clearPgid(info.instanceId, info.pgid);
+  }
+
+  /** SIGTERM, then SIGKILL after a grace period, to a recorded group; then forgets it. */
+  terminateProcessGroup(instanceId: string, pgid: number, graceMs?: number): Promise<void> {
+    const done = terminateGroup(pgid, graceMs)
+      .catch((err: unknown) => this.log.error({ err: String(err), instance_id: instanceId, pgid }, 'process group not terminated'))
+      .then(() => {
+        if (this.repos.db.open) this.repos.agents.clearPgid(instanceId, pgid);
+      });
+    this.reaping.add(done);
+    void done.finally(() => this.reaping.delete(done));
+    return done;
+  }
+
   /** Graceful stop: refuse new commands, write the last batch, stop timers and actors. */
   async stop(): Promise<void> {
     if (this.stopping) return;
@@ -246,6 +280,7 @@ export class Runtime implements MissionRuntime {
       await this.effects.idle();
       this.committer.flush();
     }
+    await Promise.allSettled([...this.reaping]);
     this.host.stopAll();
   }
 
@@ -273,16 +308,53 @@ export class Runtime implements MissionRuntime {
 
   // ---- helpers shared by the command handlers ----
 
-  /** The project's settings as its actor holds them (defaults merged at creation). */
-  settings(projectId: string): ProjectSettings {
-    if (this.host.isResident(projectId)) {
-      const entry = this.host.find(projectId)!;
-      return (this.host.snapshot(entry).context as ProjectContext).settings;
+  get defaults(): ProjectSettings {
+    return this.currentDefaults;
+  }
+
+  get limits(): RuntimeLimits {
+    return this.currentLimits;
+  }
+
+  /**
+   * SIGHUP: new project defaults and limits. They apply to what is computed from now on (new
+   * pulse and deadman deadlines, new projects, limit checks); deadlines already armed keep
+   * their times. Refused as a whole (INVALID_INPUT naming the project) when a project that
+   * follows the defaults would break the deadman rule (SPEC §4).
+   */
+  updateSettings(update: { defaults?: Partial<ProjectSettings>; limits?: Partial<RuntimeLimits> }): void {
+    const defaults = update.defaults ? { ...DEFAULT_PROJECT_SETTINGS, ...update.defaults } : this.currentDefaults;
+    checkProjectSettings(defaults);
+    for (const row of this.repos.projects.list()) {
+      try {
+        checkProjectSettings({ ...defaults, ...this.overridesOf(row.id) });
+      } catch (err) {
+        if (isMissionError(err)) throw new MissionError(err.code, `${err.message} (project ${row.id})`, { ...(err.data as object), project_id: row.id });
+        throw err;
+      }
     }
-    // A deleted project is passive: read its settings without making it resident again.
+    this.currentDefaults = defaults;
+    if (update.limits) this.currentLimits = { ...DEFAULT_LIMITS, ...update.limits };
+  }
+
+  /** A project's explicit settings (set at creation); everything else follows the defaults. */
+  setOverrides(projectId: string, overrides: Partial<ProjectSettings>): void {
+    this.overrides.set(projectId, { ...overrides });
+  }
+
+  private overridesOf(projectId: string): Partial<ProjectSettings> {
+    const hit = this.overrides.get(projectId);
+    if (hit) return hit;
     const row = this.repos.projects.get(projectId);
     if (!row) throw new MissionError('NOT_FOUND', `project ${projectId} does not exist`, { project_id: projectId });
-    return { ...this.defaults, ...(JSON.parse(row.settings) as Partial<ProjectSettings>) };
+    const parsed = JSON.parse(row.settings) as Partial<ProjectSettings>;
+    this.overrides.set(projectId, parsed);
+    return parsed;
+  }
+
+  /** The project's effective settings: the current defaults under its explicit settings. */
+  settings(projectId: string): ProjectSettings {
+    return { ...this.currentDefaults, ...this.overridesOf(projectId) };
   }
 
   agentExtras(instanceId: string): AgentViewExtras {

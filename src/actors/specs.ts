@@ -82,7 +82,7 @@ export function projectView(context: ProjectContext, archived: boolean, lastSeq:
 }
 
 /** Project actors: they number tasks; their projection is `projects.task_counter` / archived. */
-export function projectSpec(lastSeq: (projectId: string) => number): ActorKindSpec {
+export function projectSpec(lastSeq: (projectId: string) => number, settings: (projectId: string) => ProjectSettings): ActorKindSpec {
   return {
     kind: 'project',
     machine: projectMachine,
@@ -92,7 +92,7 @@ export function projectSpec(lastSeq: (projectId: string) => number): ActorKindSp
     isRestorable: restorable,
     view: (snap, meta) => {
       const c = snap.context as ProjectContext;
-      return projectView(c, snap.value === 'archived', lastSeq(c.id), meta);
+      return { ...projectView(c, snap.value === 'archived', lastSeq(c.id), meta), settings: settings(c.id) };
     },
     isPassive: (snap) => snap.value === 'deleted',
     project: (repos: Repositories, _view, snap, meta) => {

@@ -14,6 +14,8 @@ export interface AgentRow {
   last_seen_at: number | null;
   deadman_at: number | null;
   current_task_id: string | null;
+  /** Process group of a command-driven agent program while it runs. */
+  pgid: number | null;
   driver: string;
   created_at: number;
   updated_at: number;
@@ -29,6 +31,9 @@ export class AgentsRepo {
   private readonly countStmt;
   private readonly liveStmt;
   private readonly revokeStmt;
+  private readonly setPgidStmt;
+  private readonly clearPgidStmt;
+  private readonly pgidsStmt;
 
   constructor(db: SqliteDatabase) {
     this.upsertStmt = db.prepare(
@@ -54,6 +59,9 @@ export class AgentsRepo {
       `UPDATE api_tokens SET revoked_at = ? WHERE instance_id = ? AND revoked_at IS NULL AND kind IN ('instance', 'pulse')`,
     );
     this.liveStmt = db.prepare<[], AgentRow>(`SELECT * FROM agent_instances WHERE state != 'destroyed'`);
+    this.setPgidStmt = db.prepare<[number, string]>('UPDATE agent_instances SET pgid = ? WHERE id = ?');
+    this.clearPgidStmt = db.prepare<[string, number]>('UPDATE agent_instances SET pgid = NULL WHERE id = ? AND pgid = ?');
+    this.pgidsStmt = db.prepare<[], { id: string; pgid: number }>('SELECT id, pgid FROM agent_instances WHERE pgid IS NOT NULL');
   }
 
   upsert(view: AgentView, at: number): void {
@@ -95,6 +103,25 @@ export class AgentsRepo {
   /** Revokes the instance's agent and per-pulse tokens (a destroyed instance keeps none). */
   revokeTokens(instanceId: string, at: number): void {
     this.revokeStmt.run(at, instanceId);
+  }
+
+  /** Records the process group of the agent program running for an instance (command driver). */
+  setPgid(instanceId: string, pgid: number): void {
+    this.setPgidStmt.run(pgid, instanceId);
+  }
+
+  /** Forgets the group once it is gone; a newer group recorded meanwhile stays. */
+  clearPgid(instanceId: string, pgid: number): void {
+    this.clearPgidStmt.run(instanceId, pgid);
+  }
+
+  pgidOf(instanceId: string): number | null {
+    return this.getStmt.get(instanceId)?.pgid ?? null;
+  }
+
+  /** Every recorded process group (after a crash: programs the dead server left running). */
+  withPgid(): { id: string; pgid: number }[] {
+    return this.pgidsStmt.all();
   }
 
   live(): AgentRow[] {

@@ -19,7 +19,7 @@ export function checkProjectSettings(s: ProjectSettings): void {
 export function viewOfProject(rt: Runtime, entry: ResidentActor, pendingSeq = 0): ProjectView {
   const snap = rt.host.snapshot(entry);
   const lastSeq = (rt.repos.projects.lastSeq(entry.id) ?? 0) + pendingSeq;
-  return projectView(snap.context as ProjectContext, snap.value === 'archived', lastSeq, entry.meta);
+  return { ...projectView(snap.context as ProjectContext, snap.value === 'archived', lastSeq, entry.meta), settings: rt.settings(entry.id) };
 }
 
 /** mission.project.init: the project, its actor and an instance of each `base_id` soul. */
@@ -38,7 +38,10 @@ export const initProject: Handler<CommandParams<'project.init'>> = (rt, unit, p,
     if (!rt.repos.souls.get(soulId)) throw new MissionError('NOT_FOUND', `soul ${soulId} does not exist`, { soul_id: soulId });
   }
   if (souls.length > rt.limits.max_instances_per_project) checkInstanceLimit(rt, id, souls.length);
-  unit.before.push((repos) => repos.projects.insert({ id, name: p.project_name, settings, at: unit.now }));
+  // The row keeps only what was set explicitly: the rest follows the (reloadable) defaults.
+  const overrides = Object.fromEntries(Object.entries(p.settings ?? {}).filter(([, v]) => v !== undefined)) as Partial<ProjectSettings>;
+  unit.before.push((repos) => repos.projects.insert({ id, name: p.project_name, settings: overrides, at: unit.now }));
+  rt.setOverrides(id, overrides);
   const project = rt.host.spawn(unit, 'project', id, id, { id, name: p.project_name, settings });
   rt.host.record(unit, project, rt.host.snapshot(project), { type: 'create', by }, 'project.created');
   unit.afterCommit.push(() => rt.files.projectCreated(id, p.project_name));

@@ -185,6 +185,9 @@ export function destroyInstance(rt: Runtime, unit: CommitUnit, agent: ResidentAc
       await driver.abort(ref);
       await driver.instanceDestroyed?.(ref);
     }
+    // SPEC §4: deleting kills any agent process still running for the instance.
+    const pgid = rt.repos.agents.pgidOf(ctx.id);
+    if (pgid !== null) await rt.terminateProcessGroup(ctx.id, pgid);
     await rt.files.instanceDestroyed(ctx.project_id, ctx.soul_id);
   });
 }
