@@ -173,6 +173,15 @@ export class FeedClient {
     }
   }
 
+  /** Stops reading the socket (a client that never reads: the kernel buffers fill, then the server's). */
+  pauseReading(): void {
+    this.ws?.pause();
+  }
+
+  resumeReading(): void {
+    this.ws?.resume();
+  }
+
   close(): void {
     this.stopped = true;
     this.ws?.close(1000, 'done');

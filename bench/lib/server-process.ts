@@ -19,6 +19,22 @@ export interface ServerProcessOptions {
   entry?: string;
   args?: string[];
   startTimeoutMs?: number;
+  /** Extra Node flags (e.g. --expose-gc for MC_STATS_GC). */
+  nodeArgs?: string[];
+}
+
+/** What the instrumented server reports about itself every `MC_STATS_MS`. */
+export interface ServerStats {
+  t: number;
+  rss: number;
+  heap_used: number;
+  external: number;
+  array_buffers: number;
+  /** `process.getActiveResourcesInfo()` grouped by type. */
+  resources: Record<string, number>;
+  resources_total: number;
+  /** Event-loop delay p99 over the interval, ms. */
+  loop_delay_p99_ms: number;
 }
 
 export interface ServerProcess {
@@ -27,6 +43,8 @@ export interface ServerProcess {
   readonly pid: number;
   /** Everything the process printed so far (pino JSON lines). */
   output(): string;
+  /** The `stats` lines of an instrumented server (bench/lib/instrumented-server.ts), oldest first. */
+  stats(): ServerStats[];
   /** Parsed log lines whose `msg` matches. */
   logLines(re: RegExp): Record<string, unknown>[];
   /** SIGTERM (graceful shutdown), SIGKILL after `graceMs`; resolves with the exit code or signal. */
@@ -48,13 +66,14 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
   const args = opts.entry
     ? [resolve(REPO_ROOT, opts.entry), ...(opts.args ?? [])]
     : [CLI_ENTRY, 'serve', '--port', '0', '--data-dir', opts.dataDir, '--role', opts.role ?? 'all', ...(opts.natsUrl ? ['--nats-url', opts.natsUrl] : [])];
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', ...args], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
       ...BASE_ENV,
       MC_ADMIN: `${ADMIN.username}:${ADMIN.password}`,
       MC_DATA_DIR: opts.dataDir,
+      MC_PORT: '0',
       ...(opts.natsUrl ? { MC_NATS_URL: opts.natsUrl, MC_NATS_RECONNECT_TIME_WAIT_MS: '250' } : {}),
       ...opts.env,
     },
@@ -95,19 +114,8 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
       return child.pid ?? -1;
     },
     output: () => text,
-    logLines(re) {
-      const out: Record<string, unknown>[] = [];
-      for (const line of text.split('\n')) {
-        if (!line.startsWith('{')) continue;
-        try {
-          const parsed = JSON.parse(line) as Record<string, unknown>;
-          if (typeof parsed.msg === 'string' && re.test(parsed.msg)) out.push(parsed);
-        } catch {
-          // a partial line at the end of the buffer
-        }
-      }
-      return out;
-    },
+    stats: () => parseLogLines(text, /^stats$/).map((l) => l.stats as ServerStats),
+    logLines: (re) => parseLogLines(text, re),
     async stop(graceMs = 10_000) {
       if (child.exitCode === null && child.signalCode === null && child.pid) {
         process.kill(child.pid, 'SIGTERM');
@@ -125,4 +133,19 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
       await result();
     },
   };
+}
+
+/** The pino JSON lines of `text` whose `msg` matches `re`. */
+function parseLogLines(text: string, re: RegExp): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      if (typeof parsed.msg === 'string' && re.test(parsed.msg)) out.push(parsed);
+    } catch {
+      // a partial line at the end of the buffer
+    }
+  }
+  return out;
 }
