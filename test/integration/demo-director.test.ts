@@ -85,7 +85,7 @@ describe('the demo operator', () => {
     clock.advance(S);
     const newest = await doneTask(f, 'Newest');
     const director = new DemoDirector({ runtime: f.rt, repos: f.rt.repos, projectId: 'demo', clock });
-    const moves = [];
+    const moves: Awaited<ReturnType<DemoDirector['look']>>[] = [];
     for (let i = 1; i <= 15; i++) moves.push(await director.look());
     expect(moves.slice(0, 14)).toEqual(Array(14).fill(null));
     expect(moves[14]).toEqual({ kind: 'reopen', task_id: newest });
@@ -95,7 +95,7 @@ describe('the demo operator', () => {
   it('looks every 6 s on its clock and stops for good', async () => {
     const clock = new ManualClock();
     const f = await demoBoard(clock);
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 1; i <= 7; i++) ids.push(await doneTask(f, `Done ${i}`));
     clock.advance(60 * S);
     const director = new DemoDirector({ runtime: f.rt, repos: f.rt.repos, projectId: 'demo', clock });
