@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNatsBus, type NatsBus } from '../../src/actors/index.js';
 import { startNatsServer, type NatsServerHandle } from '../support/nats.js';
 import { cli, ensureBuilt, FeedClient, ok, readyz, rpc, serve, signIn, type ServerProcess } from './split-cluster.js';
 
@@ -144,6 +145,12 @@ describe('split roles: two gateways and one runtime behind nats-server', () => {
     const feedB = clients[0]!;
     const base = logSeqs().at(-1)!;
     await feedA.subscribe(PROJECT, base);
+    // A plain NATS subscriber: what the runtime publishes, before any gateway deduplicates.
+    const wire: NatsBus = createNatsBus({ servers: nats.url, name: 'observer' });
+    const published: number[] = [];
+    wire.subscribe(`mc.${PROJECT}.evt`, (m) => published.push(...m.json<{ seq: number }[]>().map((e) => e.seq)));
+    await wire.ready(10_000);
+    await wire.flush();
 
     const titles = range(1, 200).map((i) => `burst ${i}`);
     let next = 0;
@@ -163,6 +170,11 @@ describe('split roles: two gateways and one runtime behind nats-server', () => {
     const log = logSeqs();
     const last = log.at(-1)!;
     expect(log.filter((s) => s > base)).toEqual(range(base + 1, last));
+    // The runtime publishes each committed event exactly once, in order.
+    const deadline = Date.now() + 10_000;
+    while (published.at(-1) !== last && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await wire.close();
+    expect(published).toEqual(range(base + 1, last));
     for (const feed of [feedA, feedB]) {
       await feed.waitForSeq(PROJECT, last);
       expect(feed.seqs(PROJECT).filter((s) => s > base)).toEqual(range(base + 1, last));
