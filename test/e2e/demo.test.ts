@@ -10,7 +10,6 @@ import { buildWeb, startServer, type E2EServer } from './support/server.js';
 const SCREENSHOTS = new URL('../../screenshots/', import.meta.url).pathname;
 /** How long the squad gets to show each sign of life (pulses are seconds apart in the demo). */
 const LIFE_MS = 45_000;
-const COLUMNS = ['backlog', 'todo', 'in_progress', 'review', 'done'];
 
 let server: E2EServer;
 let browser: Browser;
@@ -25,10 +24,9 @@ async function session(scheme: 'light' | 'dark' = 'light'): Promise<SignedIn> {
 /** Which column each card is drawn in, read from the page. */
 async function placements(page: Page): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const status of COLUMNS) {
-    const ids = await page
-      .locator(`[data-testid="column-${status}"] [data-testid^="card-"]`)
-      .evaluateAll((els) => els.map((el) => el.getAttribute('data-testid') ?? ''));
+  for (const column of await page.locator('[data-testid^="column-"]').all()) {
+    const status = (await column.getAttribute('data-testid'))!.slice('column-'.length);
+    const ids = await column.locator('[data-testid^="card-"]').evaluateAll((els) => els.map((el) => el.getAttribute('data-testid') ?? ''));
     for (const id of ids) out[id.slice('card-'.length)] = status;
   }
   return out;
@@ -54,8 +52,18 @@ describe('the demo squad in a browser', () => {
     expect(demo.printed).toEqual({ username: demo.username, password: demo.password });
     expect(demo.printed.username).toBe('admin');
     const { page, errors } = await session();
+    const scripts: string[] = [];
+    page.on('request', (req) => {
+      if (req.resourceType() === 'script') scripts.push(new URL(req.url()).pathname);
+    });
     await openBoard(page, 'vanguard');
     expect(await page.locator('[data-testid^="card-"]').count()).toBeGreaterThan(3);
+    // The production bundle keeps the inspector (React Flow, elkjs) out of the board's download.
+    expect(scripts.some((path) => path.startsWith('/assets/index-'))).toBe(true);
+    expect(scripts.filter((path) => /Inspector/.test(path))).toEqual([]);
+    await page.locator('nav.tabs a', { hasText: 'Inspector' }).click();
+    await page.locator('[data-testid=statechart] .react-flow__node').first().waitFor();
+    expect(scripts.filter((path) => /^\/assets\/InspectorPage-.*\.js$/.test(path))).toHaveLength(1);
     expect(errors).toEqual([]);
   });
 
@@ -111,7 +119,8 @@ describe('the demo squad in a browser', () => {
       await page.screenshot({ path: `${SCREENSHOTS}demo-agents-${scheme}.png` });
 
       await page.goto('/p/vanguard/docs/KANBAN.md');
-      await page.locator('[data-testid=doc-view]').waitFor();
+      await page.locator('[data-testid=doc-view] .markdown h1').waitFor();
+      await page.locator('a.doc-link').first().waitFor();
       await page.screenshot({ path: `${SCREENSHOTS}demo-docs-${scheme}.png` });
 
       await page.goto(`/p/vanguard/inspect/${taskId}`);

@@ -167,7 +167,12 @@ describe('operator views against a real server', () => {
     expect(await focused()).toBe(created.id);
     await page.keyboard.press('Shift+ArrowRight');
     await cardIn(page, 'in_progress', created.id).waitFor({ timeout: 3000 });
-    expect((await server.rpc<{ task: { status: string } }>('mission.task.get', { task_id: created.id })).task.status).toBe('in_progress');
+    // The card moves at once (optimistic); the server commits it a moment later.
+    await page.locator(`[data-testid="card-${created.id}"]:not(.pending)`).waitFor({ timeout: 3000 });
+    await expect
+      .poll(async () => (await server.rpc<{ task: { status: string } }>('mission.task.get', { task_id: created.id })).task.status, { timeout: 3000 })
+      .toBe('in_progress');
+    await cardIn(page, 'in_progress', created.id).waitFor({ timeout: 3000 });
     await cardIn(page, 'in_progress', created.id).focus();
     await page.keyboard.press('Enter');
     await page.locator('[data-testid=task-drawer]').waitFor();

@@ -29,6 +29,7 @@ const ROLES: readonly string[] = ['owner', 'member', 'viewer'] satisfies MemberR
 export function toSession(body: unknown): Session | null {
   if (!body || typeof body !== 'object') throw new RpcError('BAD_RESPONSE', 'GET /auth/me: not a JSON object');
   const b = body as Record<string, unknown>;
+  if (typeof b.kind !== 'string') throw new RpcError('BAD_RESPONSE', 'GET /auth/me: no principal kind');
   if (b.kind !== 'user') return null;
   const memberships = Array.isArray(b.memberships) ? b.memberships : null;
   const valid =

@@ -29,7 +29,8 @@ export function relative(at: number | null, now: number): string {
 }
 
 export function clockTime(at: number): string {
-  return new Date(at).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  // 24-hour: log columns stay narrow and aligned (no AM/PM suffix).
+  return new Date(at).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
 }
 
 export function dateTime(at: number): string {

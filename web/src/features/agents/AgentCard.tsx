@@ -33,6 +33,17 @@ function actionsFor(agent: AgentView): AgentAction[] {
   }
 }
 
+/**
+ * A working agent's deadman is refreshed by its pulses, so a short deadman (the demo's 20 s) is
+ * no alarm while the next pulse comes first. It is a warning when the deadman falls due before
+ * the next pulse (or there is none), and danger once overdue.
+ */
+function deadmanTone(agent: AgentView, left: number): string {
+  if (left <= 0) return 'text-danger';
+  const nextPulseFirst = agent.next_pulse_at !== null && agent.state !== 'paused' && agent.deadman_at !== null && agent.next_pulse_at < agent.deadman_at;
+  return nextPulseFirst ? '' : 'text-warn';
+}
+
 export function AgentCard({ agent, now, operable }: { agent: AgentView; now: number; operable: boolean }): React.JSX.Element {
   const act = useAction();
   const [confirming, setConfirming] = useState(false);
@@ -58,7 +69,8 @@ export function AgentCard({ agent, now, operable }: { agent: AgentView; now: num
           <div className="mono muted small">{agent.id}</div>
         </div>
         <span className="spacer" />
-        <span className={`state-pill state-${agent.state}`}>{t.agents.states[agent.state] ?? agent.state}</span>
+        {/* "idle" next to "working" reads as a contradiction: between pulses a working agent is just working. */}
+        {!(agent.working && agent.state === 'idle') && <span className={`state-pill state-${agent.state}`}>{t.agents.states[agent.state] ?? agent.state}</span>}
         {agent.working && <span className="state-pill working">{t.agents.working}</span>}
       </header>
       <dl className="facts compact">
@@ -79,7 +91,7 @@ export function AgentCard({ agent, now, operable }: { agent: AgentView; now: num
         {deadmanLeft !== null && (
           <>
             <dt>{t.agents.deadman}</dt>
-            <dd className={`tabular ${deadmanLeft < 60_000 ? 'text-danger' : 'text-warn'}`} data-testid="deadman">
+            <dd className={`tabular ${deadmanTone(agent, deadmanLeft)}`} data-testid="deadman">
               {deadmanLeft > 0 ? formatDuration(deadmanLeft) : t.time.overdue(formatDuration(deadmanLeft))}
             </dd>
           </>

@@ -63,6 +63,28 @@ function roundedPath(points: { x: number; y: number }[], r: number): string {
   return `${d} L ${last.x} ${last.y}`;
 }
 
+/** The extent of everything drawn: top-level states, edge routes and their labels. */
+function chartBounds(chart: Chart): { width: number; height: number } {
+  let width = 1;
+  let height = 1;
+  for (const n of chart.nodes) {
+    if (n.parentId) continue;
+    width = Math.max(width, n.x + n.width);
+    height = Math.max(height, n.y + n.height);
+  }
+  for (const e of chart.edges) {
+    for (const p of e.points) {
+      width = Math.max(width, p.x);
+      height = Math.max(height, p.y);
+    }
+    if (e.label) {
+      width = Math.max(width, e.label.x + e.label.width);
+      height = Math.max(height, e.label.y + e.label.height);
+    }
+  }
+  return { width, height };
+}
+
 const nodeTypes = { state: StateNode };
 const edgeTypes = { route: RouteEdge };
 
@@ -95,15 +117,21 @@ export function StatechartView({ chart, active }: { chart: Chart; active: Set<st
       })),
     [chart, active],
   );
+  // The frame takes the chart's proportions (within CSS min/max heights): a wide, flat machine
+  // does not leave half the card empty and pushes the event log less far down.
+  const aspect = useMemo(() => {
+    const { width, height } = chartBounds(chart);
+    return `${Math.round(width * 1.12)} / ${Math.round(height * 1.12)}`;
+  }, [chart]);
   return (
-    <div className="statechart" data-testid="statechart">
+    <div className="statechart" data-testid="statechart" style={{ aspectRatio: aspect }}>
       <ReactFlow
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
         edgeTypes={edgeTypes}
         fitView
-        fitViewOptions={{ padding: 0.12 }}
+        fitViewOptions={{ padding: 0.06 }}
         nodesConnectable={false}
         nodesDraggable={false}
         elementsSelectable={false}
