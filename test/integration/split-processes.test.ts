@@ -163,7 +163,9 @@ describe('split roles: two gateways and one runtime behind nats-server', () => {
     };
     // Sessions are written by the gateways into the file the runtime commits to, concurrently.
     const signIns = range(1, 8).map((i) => signIn(i % 2 === 0 ? gatewayA.url : gatewayB.url, ADMIN.username, ADMIN.password));
+    const burstStarted = performance.now();
     await Promise.all([...range(1, 16).map(worker), ...signIns]);
+    const burstMs = performance.now() - burstStarted;
     expect(created.map((t) => t.title).sort()).toEqual([...titles].sort());
     expect(new Set(created.map((t) => t.id)).size).toBe(200);
 
@@ -181,6 +183,19 @@ describe('split roles: two gateways and one runtime behind nats-server', () => {
       const ids = feed.frames.filter((f) => f.params.seq > base && f.params.type === 'task.created').map((f) => f.params.task?.id);
       expect(ids.sort()).toEqual(created.map((t) => t.id).sort());
     }
+
+    // Figures for the report: a create through A until B's subscriber has it (one at a time).
+    const latencies: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      await createTask(gatewayA.url, `latency ${i}`);
+      await feedB.waitForSeq(PROJECT, logSeqs().at(-1)!);
+      latencies.push(performance.now() - t0);
+    }
+    latencies.sort((a, b) => a - b);
+    console.info(
+      `split figures: 200 creates over 2 gateways (16 in flight) in ${burstMs.toFixed(0)} ms; create on A → notification on B p50 ${latencies[10]!.toFixed(1)} ms, max ${latencies[19]!.toFixed(1)} ms`,
+    );
   });
 
   it('gateway B killed and restarted: resubscribing with since_seq yields each missed event exactly once, then live ones', async () => {
