@@ -62,6 +62,7 @@ describe('the demo squad in a browser', () => {
     expect(scripts.some((path) => path.startsWith('/assets/index-'))).toBe(true);
     expect(scripts.filter((path) => /Inspector/.test(path))).toEqual([]);
     await page.locator('nav.tabs a', { hasText: 'Inspector' }).click();
+    await page.locator('[data-testid=actor-picker]').selectOption('jarvis:vanguard');
     await page.locator('[data-testid=statechart] .react-flow__node').first().waitFor();
     expect(scripts.filter((path) => /^\/assets\/InspectorPage-.*\.js$/.test(path))).toHaveLength(1);
     expect(errors).toEqual([]);
@@ -127,6 +128,9 @@ describe('the demo squad in a browser', () => {
       await page.locator('[data-testid=statechart] .react-flow__node').first().waitFor();
       await page.locator('[data-testid=current-state]').waitFor();
       await page.screenshot({ path: `${SCREENSHOTS}demo-inspector-${scheme}.png` });
+      await page.goto('/p/vanguard/inspect/jarvis:vanguard');
+      await page.locator('[data-testid=statechart] [data-testid=state-idle]').waitFor();
+      await page.screenshot({ path: `${SCREENSHOTS}demo-inspector-agent-${scheme}.png` });
       expect(errors).toEqual([]);
     }
   });

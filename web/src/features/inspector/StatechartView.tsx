@@ -85,6 +85,15 @@ function chartBounds(chart: Chart): { width: number; height: number } {
   return { width, height };
 }
 
+/** Room around the chart; the left side keeps the zoom controls off the states. */
+const FIT_PADDING = { top: 16, right: 16, bottom: 16, left: 56 };
+const FIT_PADDING_PX = {
+  top: `${FIT_PADDING.top}px`,
+  right: `${FIT_PADDING.right}px`,
+  bottom: `${FIT_PADDING.bottom}px`,
+  left: `${FIT_PADDING.left}px`,
+} as const;
+
 const nodeTypes = { state: StateNode };
 const edgeTypes = { route: RouteEdge };
 
@@ -121,7 +130,7 @@ export function StatechartView({ chart, active }: { chart: Chart; active: Set<st
   // does not leave half the card empty and pushes the event log less far down.
   const aspect = useMemo(() => {
     const { width, height } = chartBounds(chart);
-    return `${Math.round(width * 1.12)} / ${Math.round(height * 1.12)}`;
+    return `${Math.round(width + FIT_PADDING.left + FIT_PADDING.right)} / ${Math.round(height + FIT_PADDING.top + FIT_PADDING.bottom)}`;
   }, [chart]);
   return (
     <div className="statechart" data-testid="statechart" style={{ aspectRatio: aspect }}>
@@ -131,7 +140,7 @@ export function StatechartView({ chart, active }: { chart: Chart; active: Set<st
         nodeTypes={nodeTypes}
         edgeTypes={edgeTypes}
         fitView
-        fitViewOptions={{ padding: 0.06 }}
+        fitViewOptions={{ padding: FIT_PADDING_PX }}
         nodesConnectable={false}
         nodesDraggable={false}
         elementsSelectable={false}
