@@ -128,7 +128,9 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_pending ON notifications(recipient, delivered_at, id);
 
--- The per-project event log: the feed's source and the inspector's history.
+-- The per-project event log: the feed's source and the inspector's history. A rowid table
+-- (rows are appended in rowid order) with a unique (project_id, seq) index: large payloads
+-- stay out of the index B-trees, which WITHOUT ROWID would copy them into.
 CREATE TABLE events (
   project_id       TEXT NOT NULL,
   seq              INTEGER NOT NULL,
@@ -137,9 +139,9 @@ CREATE TABLE events (
   actor_kind       TEXT NOT NULL CHECK (actor_kind IN ('task', 'agent', 'project')),
   actor_id         TEXT NOT NULL,
   payload          TEXT NOT NULL,                 -- JSON EventPayload
-  idempotency_key  TEXT,
-  PRIMARY KEY (project_id, seq)
-) WITHOUT ROWID;
+  idempotency_key  TEXT
+);
+CREATE UNIQUE INDEX events_project_seq ON events(project_id, seq);
 CREATE INDEX events_actor ON events(actor_id, seq);
 
 -- First answers of side-effecting calls, by (credential, key): a repeated key returns it.

@@ -32,6 +32,11 @@ const swallowActorError = { error: () => undefined };
  */
 export class ActorHost {
   private readonly resident = new Map<string, ResidentActor>();
+  /**
+   * Restored at start but not created yet: the committed row, turned into an XState actor on
+   * first use (lazy activation). Restore is then a read of the rows, not 100k `createActor`s.
+   */
+  private readonly dormant = new Map<string, SnapshotRow>();
   private readonly specs = new Map<ActorKindName, ActorKindSpec>();
   /** Passive actors made resident on demand since the last release. */
   private readonly activated = new Set<string>();
@@ -49,40 +54,80 @@ export class ActorHost {
     return s;
   }
 
+  /** Resident actors, dormant ones included. */
   get size(): number {
+    return this.resident.size + this.dormant.size;
+  }
+
+  /** Actors created as XState actors now (not dormant). */
+  get created(): number {
     return this.resident.size;
   }
 
   isResident(id: string): boolean {
-    return this.resident.has(id);
+    return this.resident.has(id) || this.dormant.has(id);
   }
 
-  /** Resident actor ids of one kind (the scheduler walks agents). */
+  /** Resident actor ids of one kind, dormant ones included (the scheduler walks agents). */
   residentIds(kind?: ActorKindName): string[] {
     const ids: string[] = [];
     for (const [id, entry] of this.resident) if (!kind || entry.spec.kind === kind) ids.push(id);
+    for (const [id, row] of this.dormant) if (!kind || row.kind === kind) ids.push(id);
     return ids;
   }
 
-  /** Restores every non-passive actor from `actor_snapshots` (at start). */
+  /**
+   * Restores every non-passive actor from `actor_snapshots` (at start): ready to serve once the
+   * rows are read and their machine and version checked; each XState actor is created (and its
+   * snapshot migrated and checked) on first use. `activateAll` creates them all at once.
+   */
   restore(): RestoreReport {
     const report: RestoreReport = { restored: 0, refused: [] };
     for (const row of this.repos.snapshots.resident()) {
-      if (this.resident.has(row.actor_id)) continue;
-      try {
-        this.resident.set(row.actor_id, this.fromRow(row));
-        report.restored++;
-      } catch (err) {
-        report.refused.push({ actor_id: row.actor_id, reason: err instanceof Error ? err.message : String(err) });
+      if (this.resident.has(row.actor_id) || this.dormant.has(row.actor_id)) continue;
+      const reason = this.unrestorable(row);
+      if (reason !== null) {
+        report.refused.push({ actor_id: row.actor_id, reason });
+        continue;
       }
+      this.dormant.set(row.actor_id, row);
+      report.restored++;
     }
     return report;
+  }
+
+  /** Creates every dormant actor now; returns those whose snapshot turned out not restorable. */
+  activateAll(): RestoreReport['refused'] {
+    const refused: RestoreReport['refused'] = [];
+    for (const id of [...this.dormant.keys()]) {
+      try {
+        this.wake(id);
+      } catch (err) {
+        refused.push({ actor_id: id, reason: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    return refused;
+  }
+
+  /** A dormant actor becomes a created one; a snapshot that cannot be restored leaves it out. */
+  private wake(id: string): ResidentActor | undefined {
+    const row = this.dormant.get(id);
+    if (!row) return undefined;
+    this.dormant.delete(id);
+    try {
+      const entry = this.fromRow(row);
+      this.resident.set(id, entry);
+      return entry;
+    } catch (err) {
+      throw new MissionError('INTERNAL', `the snapshot of ${id} could not be restored`, { actor_id: id, reason: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   /** The actor with this id: resident, or activated from its committed snapshot; undefined if none. */
   find(id: string): ResidentActor | undefined {
     const hit = this.resident.get(id);
     if (hit) return hit;
+    if (this.dormant.has(id)) return this.wake(id);
     const row = this.repos.snapshots.get(id);
     if (!row) return undefined;
     const entry = this.fromRow(row);
@@ -116,7 +161,7 @@ export class ActorHost {
 
   /** Creates a new actor from input; it becomes durable with the unit's commit. */
   spawn(unit: CommitUnit, kind: ActorKindName, id: string, projectId: string, input: unknown): ResidentActor {
-    if (this.resident.has(id) || this.repos.snapshots.get(id)) {
+    if (this.isResident(id) || this.repos.snapshots.get(id)) {
       throw new MissionError('CONFLICT', `${kind} ${id} already exists`, { id });
     }
     const spec = this.spec(kind);
@@ -213,7 +258,7 @@ export class ActorHost {
       this.resident.delete(entry.id);
       if (entry.uncommitted) continue;
       const row = this.repos.snapshots.get(entry.id);
-      if (row && row.passive === 0) this.resident.set(entry.id, this.fromRow(row));
+      if (row && row.passive === 0) this.dormant.set(entry.id, row);
     }
   }
 
@@ -221,6 +266,7 @@ export class ActorHost {
   stopAll(): void {
     for (const entry of this.resident.values()) entry.actor.stop();
     this.resident.clear();
+    this.dormant.clear();
   }
 
   /** Serialises what the commit writes for one actor (once per actor per batch). */
@@ -241,10 +287,19 @@ export class ActorHost {
     };
   }
 
+  /** Why a row cannot be restored by this build (checked without creating the actor), or null. */
+  private unrestorable(row: SnapshotRow): string | null {
+    const spec = this.specs.get(row.kind);
+    if (!spec) return `no machine registered for actor kind ${row.kind}`;
+    if (row.machine_id !== spec.machineId) return `snapshot of machine '${row.machine_id}', expected '${spec.machineId}'`;
+    if (row.machine_version > spec.machineVersion) return `snapshot of machine version ${row.machine_version} is newer than ${spec.machineVersion}`;
+    return null;
+  }
+
   private fromRow(row: SnapshotRow): ResidentActor {
     const spec = this.spec(row.kind);
-    if (row.machine_id !== spec.machineId) throw new Error(`snapshot of machine '${row.machine_id}', expected '${spec.machineId}'`);
-    if (row.machine_version > spec.machineVersion) throw new Error(`snapshot of machine version ${row.machine_version} is newer than ${spec.machineVersion}`);
+    const reason = this.unrestorable(row);
+    if (reason !== null) throw new Error(reason);
     let persisted: unknown = JSON.parse(row.snapshot);
     if (row.machine_version < spec.machineVersion) persisted = spec.migrate(persisted, row.machine_version);
     const actor = createActor(spec.machine, { snapshot: persisted as AnyMachineSnapshot });

@@ -1,14 +1,21 @@
 import type { CommittedEvent } from '../core/index.js';
 import type { Runtime } from './runtime.js';
 
+/** KANBAN.md is rewritten at most this often per project (each render reads the whole board). */
+export const KANBAN_MIN_INTERVAL_MS = 200;
+
 /**
  * Keeps KANBAN.md a mirror of the board (SPEC §7: the server is its only writer): after each
  * commit that touched a project's tasks, the file is regenerated from the committed rows. A
  * render is an after-commit effect of the project (queued behind its earlier effects, so the
- * project folder exists first); requests made while one is queued coalesce into it.
+ * project folder exists first); requests made while one is waiting coalesce into it, and
+ * renders of one project are at least KANBAN_MIN_INTERVAL_MS apart, so a busy board costs a
+ * few renders a second, not one per commit.
  */
 export class KanbanSync {
   private readonly queued = new Set<string>();
+  private readonly delayed = new Map<string, NodeJS.Timeout>();
+  private readonly lastRender = new Map<string, number>();
 
   constructor(private readonly rt: Runtime) {}
 
@@ -18,19 +25,45 @@ export class KanbanSync {
   };
 
   request(projectId: string): void {
-    if (this.queued.has(projectId)) return;
-    this.queued.add(projectId);
-    void this.rt.effects.run([projectId], [() => this.render(projectId)]);
+    if (this.queued.has(projectId) || this.delayed.has(projectId)) return;
+    const wait = (this.lastRender.get(projectId) ?? -Infinity) + KANBAN_MIN_INTERVAL_MS - performance.now();
+    if (wait <= 0) return this.enqueue(projectId);
+    const timer = setTimeout(() => {
+      this.delayed.delete(projectId);
+      this.enqueue(projectId);
+    }, wait);
+    timer.unref();
+    this.delayed.set(projectId, timer);
+  }
+
+  /** Renders waiting for their interval are queued now (stop, tests). */
+  flushDelayed(): void {
+    for (const [projectId, timer] of this.delayed) {
+      clearTimeout(timer);
+      this.delayed.delete(projectId);
+      this.enqueue(projectId);
+    }
+  }
+
+  get pending(): number {
+    return this.queued.size + this.delayed.size;
   }
 
   /** Resolves when every requested render has been written. */
   async idle(): Promise<void> {
+    this.flushDelayed();
     await this.rt.effects.idle();
+  }
+
+  private enqueue(projectId: string): void {
+    this.queued.add(projectId);
+    void this.rt.effects.run([projectId], [() => this.render(projectId)]);
   }
 
   private async render(projectId: string): Promise<void> {
     // Taken off before reading the board: a commit from now on needs a render of its own.
     this.queued.delete(projectId);
+    this.lastRender.set(projectId, performance.now());
     if (this.rt.repos.projects.get(projectId)?.deleted_at != null) return;
     try {
       await this.rt.files.writeKanban(projectId, this.rt.repos.tasks.board(projectId));

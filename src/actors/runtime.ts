@@ -276,7 +276,8 @@ export class Runtime implements MissionRuntime {
     this.committer.flush();
     // After-commit effects (KANBAN.md, agent files) finish before stop resolves; an effect may
     // commit more (an upgrade's return), so flush until nothing is left.
-    while (this.effects.size > 0 || this.committer.pending > 0) {
+    while (this.effects.size > 0 || this.committer.pending > 0 || this.kanban.pending > 0) {
+      this.kanban.flushDelayed();
       await this.effects.idle();
       this.committer.flush();
     }
@@ -291,8 +292,9 @@ export class Runtime implements MissionRuntime {
    */
   async settled(): Promise<void> {
     for (let quiet = 0; quiet < 2; ) {
-      if (this.committer.pending > 0 || this.effects.size > 0 || this.scheduler.busy) {
+      if (this.committer.pending > 0 || this.effects.size > 0 || this.scheduler.busy || this.kanban.pending > 0) {
         quiet = 0;
+        this.kanban.flushDelayed();
         await this.effects.idle();
         await new Promise((r) => setTimeout(r, 1));
       } else {
