@@ -224,6 +224,31 @@ describe('split roles: two gateways and one runtime behind nats-server', () => {
     expect(missed.map((f) => f.params.task?.title)).toEqual(range(1, 20).map((i) => `while B was down ${i}`));
   });
 
+  it('the runtime killed and restarted: gateways refuse commands meanwhile, then resume, and their feeds stay contiguous', async () => {
+    const feedA = clients[1]!;
+    const feedB = clients.at(-1)!;
+    const before = logSeqs().at(-1)!;
+    await runtime!.stop('SIGKILL');
+    const started = Date.now();
+    const refused = await rpc(gatewayB.url, token, 'mission.task.create', { project_id: PROJECT, title: 'while the runtime is down' });
+    expect(Date.now() - started).toBeLessThan(6_000);
+    expect(refused.error?.data).toMatchObject({ severity: 'transient' });
+    expect(['BUS_UNAVAILABLE', 'TIMEOUT']).toContain(refused.error?.data?.code);
+    expect((await readyz(gatewayA.url)).body.failing).toEqual(['runtime']);
+    expect(logSeqs().at(-1)).toBe(before);
+
+    // The dead runtime's data-dir lock does not keep the new one out.
+    runtime = await start('runtime', undefined, { MC_PUBLIC_URL: gatewayA.url });
+    for (const gw of [gatewayA, gatewayB]) expect((await waitUntilReady(gw.url)).status).toBe(200);
+    for (let i = 1; i <= 4; i++) await createTask(i % 2 === 0 ? gatewayA.url : gatewayB.url, `after the runtime came back ${i}`);
+    const last = logSeqs().at(-1)!;
+    for (const feed of [feedA, feedB]) {
+      await feed.waitForSeq(PROJECT, last);
+      const seqs = feed.seqs(PROJECT);
+      expect(seqs).toEqual(range(seqs[0]!, last));
+    }
+  });
+
   it('a simulated agent pulsed by the runtime process calls its mission methods through a gateway (public_url)', async () => {
     await ok(rpc(gatewayB.url, token, 'mission.soul.create', { soul_id: 'scout', name: 'Scout', role: 'developer', skills: ['testing'], soul_md: '# Scout' }));
     await ok(
