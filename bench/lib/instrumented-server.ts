@@ -13,6 +13,8 @@ import { ConfigSource, createLogger } from '../../src/config/index.js';
 const source = new ConfigSource({ env: process.env, cwd: process.cwd() });
 const logger = createLogger(source.current);
 const server = await startServer(source.current, { logger, config: source });
+// Printed whatever the log level, so a harness finds the port.
+process.stdout.write(`${JSON.stringify({ msg: 'instrumented server listening', url: server.url })}\n`);
 
 const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();

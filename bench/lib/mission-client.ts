@@ -48,7 +48,7 @@ export function unwrap<T>(a: RpcAnswer<T>): T {
 
 export interface FeedNotificationFrame {
   method: string;
-  params: { seq: number; project_id: string; type?: string; task?: { id: string }; [k: string]: unknown };
+  params: { seq: number; project_id: string; type?: string; task?: { id: string; title?: string }; [k: string]: unknown };
 }
 
 export interface FeedClientStats {

@@ -1,0 +1,227 @@
+/**
+ * Soak (`npx tsx bench/soak.ts [--minutes 30] [--clients 200] [--rpc-rate 20]`): the demo squad
+ * pulsing every second (60× the default 60 s; 1 s is the smallest interval the config allows)
+ * in a real server process, 200 WebSocket clients subscribed to its project and an open-loop RPC
+ * load (reads, comments, task create + archive). Per minute: the server's RSS and heap (sampled
+ * after a full GC), its active resources (`process.getActiveResourcesInfo()`), RPC and feed
+ * latencies p50/p99, events/s and RPC/s. Writes `bench/results/soak-<ts>.json`; the last stdout
+ * line is the summary JSON. Holds when, after the first minute, RSS grows < 1 MB/min, active
+ * resources do not grow (last minute's max ≤ second minute's max), and the last minute's p99s are
+ * within 2× of the second minute's.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { seedDemoSquad } from './lib/demo-seed.js';
+import { FeedClient, rpc, signIn, unwrap } from './lib/mission-client.js';
+import { ADMIN, REPO_ROOT, startServerProcess, type ServerStats } from './lib/server-process.js';
+import { median, quantile, round, slope } from './lib/stats.js';
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '30' },
+    clients: { type: 'string', default: '200' },
+    'rpc-rate': { type: 'string', default: '20' },
+    'sample-s': { type: 'string', default: '5' },
+    out: { type: 'string', default: join(REPO_ROOT, 'bench', 'results') },
+  },
+});
+const MINUTES = Number(values.minutes);
+const CLIENTS = Number(values.clients);
+const RPC_RATE = Number(values['rpc-rate']);
+const SAMPLE_S = Number(values['sample-s']);
+const MINUTE_MS = 60_000;
+const MAX_IN_FLIGHT = 64;
+const MB = 1024 * 1024;
+if (!(MINUTES >= 1) || !(CLIENTS >= 1) || !(RPC_RATE > 0) || !(SAMPLE_S > 0)) throw new Error('--minutes ≥ 1, --clients ≥ 1, --rpc-rate > 0, --sample-s > 0');
+
+interface Bucket {
+  rpc: number[];
+  feed: number[];
+  rpcErrors: Record<string, number>;
+  skipped: number;
+  seqStart: number;
+}
+const newBucket = (seqStart: number): Bucket => ({ rpc: [], feed: [], rpcErrors: {}, skipped: 0, seqStart });
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mc-soak-'));
+  const server = await startServerProcess({
+    dataDir,
+    entry: 'bench/lib/instrumented-server.ts',
+    nodeArgs: ['--expose-gc'],
+    env: { MC_STATS_GC: '1', MC_STATS_MS: String(SAMPLE_S * 1000), MC_LOG_LEVEL: 'warn', MC_LIMITS_MAX_WS_CLIENTS: String(CLIENTS + 100) },
+  }).catch(async (err: unknown) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  });
+  const { url } = server;
+  try {
+    const token = await signIn(url, ADMIN.username, ADMIN.password);
+    const squad = await seedDemoSquad(url, token, { pulse_interval: 1, pulse_timeout: 1, deadman_timeout: 3 });
+    const projectId = squad.projectId;
+    const wsUrl = `${url.replace('http', 'ws')}/ws`;
+    const since = unwrap(await rpc<{ last_seq: number }>(url, token, 'mission.project.get', { project_id: projectId })).last_seq;
+
+    // Feed latency: task.create sent → its task.created notification at each client (an upper
+    // bound: it includes the RPC's own path to the commit).
+    const createdSentAt = new Map<string, number>();
+    let bucket = newBucket(since);
+    const clients: FeedClient[] = [];
+    for (let i = 0; i < CLIENTS; i += 20) {
+      const batch = Array.from({ length: Math.min(20, CLIENTS - i) }, () => new FeedClient(wsUrl, token, projectId, since, { reconnect: true }));
+      await Promise.all(batch.map((c) => c.start()));
+      clients.push(...batch);
+    }
+    for (const c of clients) {
+      c.onNotification((n, at) => {
+        if (n.method !== 'mission.task_updated' || n.params.type !== 'task.created' || !n.params.task) return;
+        const sent = createdSentAt.get(String(n.params.task.title));
+        if (sent !== undefined) bucket.feed.push(at - sent);
+      });
+    }
+    process.stderr.write(`soak: ${CLIENTS} clients on ${projectId} at seq ${since}; ${MINUTES} min, ${RPC_RATE} rpc/s\n`);
+
+    // Open-loop RPC load: one call every 1/RPC_RATE s, whatever the previous ones are doing.
+    let taskIds = [...squad.taskIds];
+    let inFlight = 0;
+    let n = 0;
+    const timed = async (method: string, params: unknown): Promise<Record<string, unknown> | undefined> => {
+      const t = performance.now();
+      const a = await rpc(url, token, method, params);
+      bucket.rpc.push(performance.now() - t);
+      if (a.error) {
+        const code = String(a.error.data?.code ?? a.error.code);
+        bucket.rpcErrors[code] = (bucket.rpcErrors[code] ?? 0) + 1;
+        return undefined;
+      }
+      return a.result as Record<string, unknown>;
+    };
+    const operation = async (i: number): Promise<void> => {
+      const kind = i % 20;
+      if (kind < 6) {
+        const listed = await timed('mission.task.list', { project_id: projectId, status: ['backlog', 'in_progress', 'blocked', 'review', 'done'], limit: 100 });
+        const tasks = listed?.tasks as { id: string }[] | undefined;
+        if (tasks && tasks.length > 0) taskIds = tasks.map((t) => t.id);
+      } else if (kind < 9) await timed('mission.project.get', { project_id: projectId });
+      else if (kind < 11) await timed('mission.agent.list', { project_id: projectId });
+      else if (kind < 15) {
+        const id = taskIds[i % taskIds.length];
+        if (id) await timed('mission.task.comment', { task_id: id, text: `soak comment ${i}` });
+      } else {
+        // Created and archived again: exercises the write path without growing the live board.
+        // Keyed by title: the notification may arrive before the answer.
+        const title = `soak ${i}`;
+        createdSentAt.set(title, performance.now());
+        setTimeout(() => createdSentAt.delete(title), 30_000).unref();
+        const created = await timed('mission.task.create', { project_id: projectId, title, assignee_id: null });
+        const id = created?.id;
+        if (typeof id === 'string') await timed('mission.task.move', { task_id: id, new_status: 'archived' });
+      }
+    };
+    const ticker = setInterval(() => {
+      if (inFlight >= MAX_IN_FLIGHT) {
+        bucket.skipped++;
+        return;
+      }
+      inFlight++;
+      void operation(n++).finally(() => inFlight--);
+    }, 1000 / RPC_RATE);
+
+    const minutes: Record<string, unknown>[] = [];
+    const started = Date.now();
+    for (let m = 1; m <= MINUTES; m++) {
+      await new Promise((r) => setTimeout(r, started + m * MINUTE_MS - Date.now()));
+      const done = bucket;
+      const seqNow = clients[0]!.lastSeq;
+      bucket = newBucket(seqNow);
+      const samples = server.stats().filter((s) => s.t > started + (m - 1) * MINUTE_MS && s.t <= started + m * MINUTE_MS);
+      const last = samples.at(-1);
+      const rpcSorted = done.rpc.sort((a, b) => a - b);
+      const feedSorted = done.feed.sort((a, b) => a - b);
+      const row = {
+        minute: m,
+        rss_mb: last ? round(last.rss / MB, 1) : null,
+        heap_used_mb: last ? round(last.heap_used / MB, 1) : null,
+        active_resources_max: samples.length ? Math.max(...samples.map((s) => s.resources_total)) : null,
+        active_resources: last?.resources ?? null,
+        loop_delay_p99_max_ms: samples.length ? round(Math.max(...samples.map((s) => s.loop_delay_p99_ms))) : null,
+        rpc_count: rpcSorted.length,
+        rpc_per_s: round(rpcSorted.length / 60, 1),
+        rpc_p50_ms: round(quantile(rpcSorted, 0.5)),
+        rpc_p99_ms: round(quantile(rpcSorted, 0.99)),
+        rpc_errors: done.rpcErrors,
+        rpc_skipped: done.skipped,
+        feed_samples: feedSorted.length,
+        feed_p50_ms: round(quantile(feedSorted, 0.5)),
+        feed_p99_ms: round(quantile(feedSorted, 0.99)),
+        events: seqNow - done.seqStart,
+        events_per_s: round((seqNow - done.seqStart) / 60, 1),
+        // The machine's load: on a shared host, latency moves with it.
+        loadavg_1m: round(loadavg()[0]!, 2),
+      };
+      minutes.push(row);
+      process.stderr.write(`${JSON.stringify(row)}\n`);
+    }
+    clearInterval(ticker);
+    while (inFlight > 0) await new Promise((r) => setTimeout(r, 50));
+
+    // Every client must end at the log's last seq, each seq once.
+    const lastSeq = unwrap(await rpc<{ last_seq: number }>(url, token, 'mission.project.get', { project_id: projectId })).last_seq;
+    await Promise.all(clients.map((c) => c.waitForSeq(lastSeq, 30_000).catch(() => undefined)));
+    const feedComplete = clients.filter((c) => c.lastSeq === lastSeq && c.stats.duplicates === 0).length;
+    const reconnects = clients.reduce((a, c) => a + c.stats.reconnects, 0);
+    const gaps = clients.reduce((a, c) => a + c.stats.gaps, 0);
+    for (const c of clients) c.close();
+
+    const allStats = server.stats();
+    const exit = await server.stop(30_000);
+    const afterFirst = allStats.filter((s: ServerStats) => s.t > started + MINUTE_MS);
+    const rssGrowth = slope(afterFirst.map((s) => ({ x: (s.t - started) / MINUTE_MS, y: s.rss / MB })));
+    const heapGrowth = slope(afterFirst.map((s) => ({ x: (s.t - started) / MINUTE_MS, y: s.heap_used / MB })));
+    const second = minutes[Math.min(1, minutes.length - 1)]!;
+    const lastMinute = minutes.at(-1)!;
+    const num = (v: unknown): number => (typeof v === 'number' ? v : NaN);
+    const checks = {
+      rss_growth_below_1mb_per_min: rssGrowth < 1,
+      active_resources_not_growing: num(lastMinute.active_resources_max) <= num(second.active_resources_max),
+      rpc_p99_last_within_2x_second: num(lastMinute.rpc_p99_ms) <= 2 * num(second.rpc_p99_ms),
+      feed_p99_last_within_2x_second: num(lastMinute.feed_p99_ms) <= 2 * num(second.feed_p99_ms),
+      every_client_complete: feedComplete === clients.length,
+      graceful_exit: exit === 0,
+    };
+    const summary = {
+      soak_minutes: MINUTES,
+      soak_clients: CLIENTS,
+      soak_rss_growth_mb_per_min: round(rssGrowth, 3),
+      soak_heap_growth_mb_per_min: round(heapGrowth, 3),
+      soak_rss_last_mb: lastMinute.rss_mb,
+      soak_active_resources_second_min: second.active_resources_max,
+      soak_active_resources_last_min: lastMinute.active_resources_max,
+      soak_rpc_p99_ms_second_min: second.rpc_p99_ms,
+      soak_rpc_p99_ms_last_min: lastMinute.rpc_p99_ms,
+      soak_feed_p99_ms_second_min: second.feed_p99_ms,
+      soak_feed_p99_ms_last_min: lastMinute.feed_p99_ms,
+      soak_events_per_s: round(median(minutes.map((r) => num(r.events_per_s))), 1),
+      soak_rpc_per_s: round(median(minutes.map((r) => num(r.rpc_per_s))), 1),
+      soak_feed_reconnects: reconnects,
+      soak_feed_gaps: gaps,
+      soak_holds: Object.values(checks).every(Boolean),
+    };
+    const outDir = resolve(values.out!);
+    mkdirSync(outDir, { recursive: true });
+    const file = join(outDir, `soak-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, `${JSON.stringify({ settings: { minutes: MINUTES, clients: CLIENTS, rpc_rate: RPC_RATE, pulse_interval_s: 1, sample_s: SAMPLE_S }, checks, summary, minutes, samples: allStats }, null, 2)}\n`);
+    process.stderr.write(`soak report: ${file}\nchecks: ${JSON.stringify(checks)}\n`);
+    console.log(JSON.stringify(summary));
+  } finally {
+    await server.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
