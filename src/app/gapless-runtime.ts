@@ -36,6 +36,8 @@ export class GaplessRuntime implements MissionRuntime {
   private readonly delivered = new Map<string, number>();
   private detachRemote: (() => void) | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
+  /** Heads seen ahead of delivery at the previous sweep: filled only if still missing now. */
+  private lagging = new Map<string, number>();
 
   constructor(
     private readonly remote: MissionRuntime,
@@ -66,7 +68,11 @@ export class GaplessRuntime implements MissionRuntime {
     this.stopListening();
   }
 
-  /** Compares the log with what was delivered and delivers what is missing (also run on a timer). */
+  /**
+   * Compares the log with what was delivered (run on a timer). An event is read from the log only
+   * when it was already committed at the previous sweep and has still not arrived: a batch that
+   * is merely in flight on NATS is left to NATS.
+   */
   sweep(): void {
     let heads: Map<string, number>;
     try {
@@ -75,10 +81,15 @@ export class GaplessRuntime implements MissionRuntime {
       this.opts.onError?.(err);
       return;
     }
+    const previous = this.lagging;
+    this.lagging = new Map();
     for (const [projectId, head] of heads) {
       // A project created after listening began starts at 0: all its events are live ones.
       const last = this.delivered.get(projectId) ?? 0;
-      if (head > last) this.deliver(projectId, this.fill(projectId, last, head, 'sweep'));
+      if (head <= last) continue;
+      const overdue = Math.min(previous.get(projectId) ?? last, head);
+      if (overdue > last) this.deliver(projectId, this.fill(projectId, last, overdue, 'sweep'));
+      if (head > (this.delivered.get(projectId) ?? 0)) this.lagging.set(projectId, head);
     }
   }
 

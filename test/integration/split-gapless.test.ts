@@ -167,4 +167,32 @@ describe('a gateway feed completed from the shared event log', () => {
       remote.close();
     }
   });
+
+  it('leaves a just-committed batch to NATS for one sweep, and reads it from the log at the next', async () => {
+    const { runtime, remote, filled, errors } = gaplessGateway(0);
+    const seen: CommittedEvent[] = [];
+    const detach = runtime.onCommitted((events) => seen.push(...events));
+    await gatewayBus.flush();
+    const silent = lossyEvents(runtimeBus, () => true);
+    service.stop();
+    service = serveRuntimeOverBus(fixture.rt, silent);
+    await runtimeBus.flush();
+    try {
+      await runtime.execute(create('never published'));
+      const last = logSeqs().at(-1)!;
+      runtime.sweep();
+      expect(seen).toEqual([]);
+      runtime.sweep();
+      expect(seen.map((e) => e.seq)).toEqual([last]);
+      expect(filled).toEqual([{ project_id: PROJECT, from_seq: last, to_seq: last, reason: 'sweep' }]);
+      runtime.sweep();
+      expect(seen).toHaveLength(1);
+      expect(silent.lost).toBe(1);
+      expect(errors).toEqual([]);
+    } finally {
+      detach();
+      runtime.close();
+      remote.close();
+    }
+  });
 });
