@@ -63,7 +63,7 @@ describe('the demo squad in a browser', () => {
     expect(scripts.filter((path) => /Inspector/.test(path))).toEqual([]);
     await page.locator('nav.tabs a', { hasText: 'Inspector' }).click();
     await page.locator('[data-testid=actor-picker]').selectOption('jarvis:vanguard');
-    await page.locator('[data-testid=statechart] .react-flow__node').first().waitFor();
+    await page.locator('[data-testid=statechart] .react-flow__node-state').first().waitFor();
     expect(scripts.filter((path) => /^\/assets\/InspectorPage-.*\.js$/.test(path))).toHaveLength(1);
     expect(errors).toEqual([]);
   });
@@ -125,7 +125,7 @@ describe('the demo squad in a browser', () => {
       await page.screenshot({ path: `${SCREENSHOTS}demo-docs-${scheme}.png` });
 
       await page.goto(`/p/vanguard/inspect/${taskId}`);
-      await page.locator('[data-testid=statechart] .react-flow__node').first().waitFor();
+      await page.locator('[data-testid=statechart] .react-flow__node-state').first().waitFor();
       await page.locator('[data-testid=current-state]').waitFor();
       await page.screenshot({ path: `${SCREENSHOTS}demo-inspector-${scheme}.png` });
       await page.goto('/p/vanguard/inspect/jarvis:vanguard');

@@ -5,6 +5,7 @@ import type { Chart, ChartEdge } from './statechart-layout.ts';
 
 type StateData = { label: string; active: boolean; compound: boolean; final: boolean; initial: boolean; parallel: boolean };
 type StateNodeType = Node<StateData, 'state'>;
+type BoundsNodeType = Node<Record<string, never>, 'bounds'>;
 
 const StateNode = memo(function StateNode({ data }: NodeProps<StateNodeType>): React.JSX.Element {
   const cls = ['sc-node', data.compound ? 'compound' : 'leaf', data.active ? 'active' : '', data.final ? 'final' : '', data.parallel ? 'parallel' : '']
@@ -64,26 +65,33 @@ function roundedPath(points: { x: number; y: number }[], r: number): string {
 }
 
 /** The extent of everything drawn: top-level states, edge routes and their labels. */
-function chartBounds(chart: Chart): { width: number; height: number } {
-  let width = 1;
-  let height = 1;
-  for (const n of chart.nodes) {
-    if (n.parentId) continue;
-    width = Math.max(width, n.x + n.width);
-    height = Math.max(height, n.y + n.height);
-  }
+function chartBounds(chart: Chart): { x: number; y: number; width: number; height: number } {
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  const take = (x0: number, y0: number, x1: number, y1: number): void => {
+    minX = Math.min(minX, x0);
+    minY = Math.min(minY, y0);
+    maxX = Math.max(maxX, x1);
+    maxY = Math.max(maxY, y1);
+  };
+  for (const n of chart.nodes) if (!n.parentId) take(n.x, n.y, n.x + n.width, n.y + n.height);
   for (const e of chart.edges) {
-    for (const p of e.points) {
-      width = Math.max(width, p.x);
-      height = Math.max(height, p.y);
-    }
-    if (e.label) {
-      width = Math.max(width, e.label.x + e.label.width);
-      height = Math.max(height, e.label.y + e.label.height);
-    }
+    for (const p of e.points) take(p.x, p.y, p.x, p.y);
+    if (e.label) take(e.label.x, e.label.y, e.label.x + e.label.width, e.label.y + e.label.height);
   }
-  return { width, height };
+  if (minX === Infinity) return { x: 0, y: 0, width: 1, height: 1 };
+  return { x: minX, y: minY, width: Math.max(1, maxX - minX), height: Math.max(1, maxY - minY) };
 }
+
+/**
+ * React Flow fits the view to nodes only; routes that loop above or beside the states would be
+ * cut off. An invisible node covering everything drawn makes `fitView` frame the whole chart.
+ */
+const BoundsNode = memo(function BoundsNode(): React.JSX.Element {
+  return <div className="sc-bounds" aria-hidden="true" />;
+});
 
 /** Room around the chart; the left side keeps the zoom controls off the states. */
 const FIT_PADDING = { top: 16, right: 16, bottom: 16, left: 56 };
@@ -94,13 +102,25 @@ const FIT_PADDING_PX = {
   left: `${FIT_PADDING.left}px`,
 } as const;
 
-const nodeTypes = { state: StateNode };
+const nodeTypes = { state: StateNode, bounds: BoundsNode };
 const edgeTypes = { route: RouteEdge };
 
 export function StatechartView({ chart, active }: { chart: Chart; active: Set<string> }): React.JSX.Element {
-  const nodes = useMemo<StateNodeType[]>(
-    () =>
-      chart.nodes.map((n) => ({
+  const bounds = useMemo(() => chartBounds(chart), [chart]);
+  const nodes = useMemo<(StateNodeType | BoundsNodeType)[]>(
+    () => [
+      {
+        id: '__bounds',
+        type: 'bounds' as const,
+        position: { x: bounds.x, y: bounds.y },
+        data: {},
+        style: { width: bounds.width, height: bounds.height, pointerEvents: 'none' },
+        draggable: false,
+        selectable: false,
+        focusable: false,
+        zIndex: -1,
+      },
+      ...chart.nodes.map((n): StateNodeType => ({
         id: n.id,
         type: 'state',
         position: { x: n.x, y: n.y },
@@ -111,7 +131,8 @@ export function StatechartView({ chart, active }: { chart: Chart; active: Set<st
         selectable: false,
         zIndex: n.compound ? 0 : 1,
       })),
-    [chart, active],
+    ],
+    [chart, active, bounds],
   );
   const edges = useMemo<RouteEdgeType[]>(
     () =>
@@ -128,10 +149,7 @@ export function StatechartView({ chart, active }: { chart: Chart; active: Set<st
   );
   // The frame takes the chart's proportions (within CSS min/max heights): a wide, flat machine
   // does not leave half the card empty and pushes the event log less far down.
-  const aspect = useMemo(() => {
-    const { width, height } = chartBounds(chart);
-    return `${Math.round(width + FIT_PADDING.left + FIT_PADDING.right)} / ${Math.round(height + FIT_PADDING.top + FIT_PADDING.bottom)}`;
-  }, [chart]);
+  const aspect = `${Math.round(bounds.width + FIT_PADDING.left + FIT_PADDING.right)} / ${Math.round(bounds.height + FIT_PADDING.top + FIT_PADDING.bottom)}`;
   return (
     <div className="statechart" data-testid="statechart" style={{ aspectRatio: aspect }}>
       <ReactFlow
@@ -140,7 +158,7 @@ export function StatechartView({ chart, active }: { chart: Chart; active: Set<st
         nodeTypes={nodeTypes}
         edgeTypes={edgeTypes}
         fitView
-        fitViewOptions={{ padding: FIT_PADDING_PX }}
+        fitViewOptions={{ padding: FIT_PADDING_PX, maxZoom: 1.15 }}
         nodesConnectable={false}
         nodesDraggable={false}
         elementsSelectable={false}
