@@ -370,8 +370,8 @@ describe('the lead keeps the backlog from running dry', () => {
   }
   const creates = (board: FakeBoard): Call[] => board.calls.filter((c) => c.name === 'mission.task.create');
 
-  it('files one pool task per lead pulse while fewer than three tasks wait in backlog', async () => {
-    const board = boardWithBacklog(2);
+  it('files one pool task per lead pulse while fewer than five tasks wait in backlog', async () => {
+    const board = boardWithBacklog(4);
     const driver = new SimulatedDriver({ callMethod: board.callMethod, roster: () => ROSTER, seed: 1, taskPool: () => POOL });
     await pulse(driver, 'jarvis', 'lead-1');
     expect(creates(board).length).toBe(1);
@@ -379,14 +379,14 @@ describe('the lead keeps the backlog from running dry', () => {
     expect(filed.instanceId).toBe('jarvis:vanguard');
     expect(POOL.map((p) => p.title)).toContain(filed.params.title);
     expect(filed.params.assignee_id).toBeUndefined();
-    // Backlog is now 3: the next lead pulse assigns the new task and files nothing.
+    // Backlog is now 5: the next lead pulse assigns the new task and files nothing.
     await pulse(driver, 'jarvis', 'lead-2');
     expect(creates(board).length).toBe(1);
     expect(board.unassignedBacklog()).toEqual([]);
   });
 
-  it('files nothing while three tasks wait, and only titles not already on the board', async () => {
-    const full = boardWithBacklog(3);
+  it('files nothing while five tasks wait, and only titles not already on the board', async () => {
+    const full = boardWithBacklog(5);
     await pulse(new SimulatedDriver({ callMethod: full.callMethod, roster: () => ROSTER, seed: 1, taskPool: () => POOL }), 'jarvis', 'lead-1');
     expect(creates(full)).toEqual([]);
 

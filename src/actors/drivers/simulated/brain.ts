@@ -29,7 +29,7 @@ export const BEHAVIOUR = {
 export const REVIEWS_PER_PULSE = 2;
 
 /** The lead files one task from its pool per pulse while fewer than this many wait in backlog. */
-export const BACKLOG_LOW_WATER = 3;
+export const BACKLOG_LOW_WATER = 5;
 
 export interface PulseInput {
   instance: InstanceRef;
