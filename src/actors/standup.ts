@@ -25,7 +25,6 @@ export interface WrittenStandup {
   seq: number;
 }
 
-
 const EVENT_PAGE = 5_000;
 
 export function utcDate(at: number): string {
@@ -63,7 +62,9 @@ export class StandupScheduler {
 
   private tick(): void {
     if (this.stopped) return;
-    this.running = this.running.then(() => this.writeDue()).catch((err: unknown) => this.opts.logger?.error({ err: String(err) }, 'standup check failed'));
+    this.running = this.running
+      .then(async () => void (await this.writeDue()))
+      .catch((err: unknown) => this.opts.logger?.error({ err: String(err) }, 'standup check failed'));
     void this.running.then(() => {
       if (!this.stopped) this.timer = this.rt.clock.at(this.rt.clock.now() + this.checkEveryMs, () => this.tick());
     });
@@ -153,5 +154,4 @@ export function startStandups(rt: Runtime, opts: StandupSchedulerOptions): () =>
   scheduler.start();
   return () => scheduler.stop();
 }
-
 
