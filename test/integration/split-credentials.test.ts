@@ -136,3 +136,32 @@ describe('the documented NATS permissions (docs/scale-out.md)', () => {
     await wrong.stop();
   });
 });
+
+describe('NATS token authentication (nats.token / MC_NATS_TOKEN)', () => {
+  it('connects the runtime and a gateway that hold the token, and leaves one without it unready', async () => {
+    const tokenNats = await startNatsServer({ config: 'authorization { token: "split-token-secret" }' });
+    const dir = mkdtempSync(join(tmpdir(), 'mc-split-token-'));
+    const started: ServerProcess[] = [];
+    try {
+      cli(['migrate', 'up', '--data-dir', dir]);
+      const withToken = { MC_NATS_TOKEN: 'split-token-secret' };
+      started.push(await serve('runtime', { dataDir: dir, natsUrl: tokenNats.url, env: withToken }));
+      const gw = await serve('gateway', { dataDir: dir, natsUrl: tokenNats.url, env: withToken });
+      started.push(gw);
+      const without = await serve('gateway', { dataDir: dir, natsUrl: tokenNats.url });
+      started.push(without);
+      const ready = await until('gateway with the token ready', async () => {
+        const r = await readyz(gw.url);
+        return r.status === 200 ? r : undefined;
+      });
+      expect(ready.body.components.find((c) => c.name === 'runtime')).toMatchObject({ ok: true, state: 'reachable' });
+      const refused = await readyz(without.url);
+      expect(refused.status).toBe(503);
+      expect(refused.body.components.find((c) => c.name === 'bus')).toMatchObject({ ok: false });
+    } finally {
+      for (const p of started) await p.stop();
+      await tokenNats.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
