@@ -1,5 +1,5 @@
 import { MissionError, isMissionError, type CommittedEvent } from '../core/index.js';
-import type { Repositories } from '../store/index.js';
+import type { Repositories, SnapshotRow } from '../store/index.js';
 import type { ActorHost, ResidentActor } from './host.js';
 import type { CommitUnit } from './unit.js';
 
@@ -173,7 +173,15 @@ export class GroupCommitter {
     const all: CommittedEvent[] = [];
     const lastOfActor = new Map<string, CommittedEvent>();
     const projects = new Set<string>();
+    // Event rows are written in multi-row chunks; a unit's `after` writes (which may read them
+    // or need their seqs only) run once the rows before them are in.
+    let rows: { e: CommittedEvent; json: string }[] = [];
+    const writeRows = (): void => {
+      if (rows.length > 0) repos.events.appendMany(rows);
+      rows = [];
+    };
     for (const { unit } of batch) {
+      if (unit.before.length > 0) writeRows();
       for (const w of unit.before) w(repos);
       const seqs: number[] = [];
       const committed: CommittedEvent[] = [];
@@ -181,22 +189,28 @@ export class GroupCommitter {
         const seq = this.nextSeq(e.project_id);
         projects.add(e.project_id);
         const row: CommittedEvent = { ...e, seq, idempotency_key: unit.idempotency?.key ?? null };
-        repos.events.append(row, JSON.stringify(e.payload));
+        rows.push({ e: row, json: JSON.stringify(e.payload) });
         seqs.push(seq);
         committed.push(row);
         lastOfActor.set(e.actor_id, row);
       }
-      for (const w of unit.after) w(repos, seqs);
+      if (unit.after.length > 0) {
+        writeRows();
+        for (const w of unit.after) w(repos, seqs);
+      }
       unit.committed = committed;
       all.push(...committed);
     }
+    writeRows();
+    const snapshots: SnapshotRow[] = [];
     for (const entry of touched.values()) {
       const last = lastOfActor.get(entry.id);
       const snap = this.host.snapshot(entry);
       const view = last?.payload.view ?? entry.spec.view(snap, entry.meta);
       entry.spec.project(repos, view, snap, entry.meta);
-      repos.snapshots.upsert(this.host.persistedRow(entry, last?.seq ?? this.lastSeq.get(entry.projectId) ?? 0, last));
+      snapshots.push(this.host.persistedRow(entry, last?.seq ?? this.lastSeq.get(entry.projectId) ?? 0, last));
     }
+    repos.snapshots.upsertMany(snapshots);
     for (const p of projects) repos.projects.setLastSeq(p, this.lastSeq.get(p)!);
     for (const { unit } of batch) {
       if (unit.idempotency && unit.answer) {

@@ -1,6 +1,6 @@
 import { createActor, type AnyActor, type AnyMachineSnapshot, type EventObject } from 'xstate';
 import { MissionError, type By, type CommittedEvent } from '../core/index.js';
-import type { ActorKindName, Repositories, SnapshotRow } from '../store/index.js';
+import type { ActorKindName, Repositories, SnapshotHead, SnapshotRow } from '../store/index.js';
 import { byRef, type ActorKindSpec, type ActorMeta, type ActorView } from './kind.js';
 import type { CommitUnit } from './unit.js';
 
@@ -33,10 +33,11 @@ const swallowActorError = { error: () => undefined };
 export class ActorHost {
   private readonly resident = new Map<string, ResidentActor>();
   /**
-   * Restored at start but not created yet: the committed row, turned into an XState actor on
-   * first use (lazy activation). Restore is then a read of the rows, not 100k `createActor`s.
+   * Restored at start but not created yet (id → kind): the committed row is read and turned into
+   * an XState actor on first use (lazy activation). Restore is then a scan of row heads, not
+   * 100k `createActor`s, and a dormant actor costs a map entry, not its snapshot.
    */
-  private readonly dormant = new Map<string, SnapshotRow>();
+  private readonly dormant = new Map<string, ActorKindName>();
   private readonly specs = new Map<ActorKindName, ActorKindSpec>();
   /** Passive actors made resident on demand since the last release. */
   private readonly activated = new Set<string>();
@@ -72,7 +73,7 @@ export class ActorHost {
   residentIds(kind?: ActorKindName): string[] {
     const ids: string[] = [];
     for (const [id, entry] of this.resident) if (!kind || entry.spec.kind === kind) ids.push(id);
-    for (const [id, row] of this.dormant) if (!kind || row.kind === kind) ids.push(id);
+    for (const [id, k] of this.dormant) if (!kind || k === kind) ids.push(id);
     return ids;
   }
 
@@ -83,14 +84,14 @@ export class ActorHost {
    */
   restore(): RestoreReport {
     const report: RestoreReport = { restored: 0, refused: [] };
-    for (const row of this.repos.snapshots.resident()) {
-      if (this.resident.has(row.actor_id) || this.dormant.has(row.actor_id)) continue;
-      const reason = this.unrestorable(row);
+    for (const head of this.repos.snapshots.residentHeads()) {
+      if (this.resident.has(head.actor_id) || this.dormant.has(head.actor_id)) continue;
+      const reason = this.unrestorable(head);
       if (reason !== null) {
-        report.refused.push({ actor_id: row.actor_id, reason });
+        report.refused.push({ actor_id: head.actor_id, reason });
         continue;
       }
-      this.dormant.set(row.actor_id, row);
+      this.dormant.set(head.actor_id, head.kind);
       report.restored++;
     }
     return report;
@@ -111,9 +112,9 @@ export class ActorHost {
 
   /** A dormant actor becomes a created one; a snapshot that cannot be restored leaves it out. */
   private wake(id: string): ResidentActor | undefined {
-    const row = this.dormant.get(id);
+    if (!this.dormant.delete(id)) return undefined;
+    const row = this.repos.snapshots.get(id);
     if (!row) return undefined;
-    this.dormant.delete(id);
     try {
       const entry = this.fromRow(row);
       this.resident.set(id, entry);
@@ -258,7 +259,7 @@ export class ActorHost {
       this.resident.delete(entry.id);
       if (entry.uncommitted) continue;
       const row = this.repos.snapshots.get(entry.id);
-      if (row && row.passive === 0) this.dormant.set(entry.id, row);
+      if (row && row.passive === 0) this.dormant.set(entry.id, row.kind);
     }
   }
 
@@ -288,7 +289,7 @@ export class ActorHost {
   }
 
   /** Why a row cannot be restored by this build (checked without creating the actor), or null. */
-  private unrestorable(row: SnapshotRow): string | null {
+  private unrestorable(row: SnapshotHead): string | null {
     const spec = this.specs.get(row.kind);
     if (!spec) return `no machine registered for actor kind ${row.kind}`;
     if (row.machine_id !== spec.machineId) return `snapshot of machine '${row.machine_id}', expected '${spec.machineId}'`;

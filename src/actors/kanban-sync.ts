@@ -3,19 +3,22 @@ import type { Runtime } from './runtime.js';
 
 /** KANBAN.md is rewritten at most this often per project (each render reads the whole board). */
 export const KANBAN_MIN_INTERVAL_MS = 200;
+/** …and a render waits at least this many times the last render's duration (≤ 10 % of the time). */
+const KANBAN_RENDER_SHARE = 9;
 
 /**
  * Keeps KANBAN.md a mirror of the board (SPEC §7: the server is its only writer): after each
  * commit that touched a project's tasks, the file is regenerated from the committed rows. A
  * render is an after-commit effect of the project (queued behind its earlier effects, so the
  * project folder exists first); requests made while one is waiting coalesce into it, and
- * renders of one project are at least KANBAN_MIN_INTERVAL_MS apart, so a busy board costs a
- * few renders a second, not one per commit.
+ * renders of one project are at least KANBAN_MIN_INTERVAL_MS (and nine render durations)
+ * apart, so a busy or huge board costs a bounded share of the loop, not one render per commit.
  */
 export class KanbanSync {
   private readonly queued = new Set<string>();
   private readonly delayed = new Map<string, NodeJS.Timeout>();
-  private readonly lastRender = new Map<string, number>();
+  /** When the next render of a project may start (performance.now()). */
+  private readonly nextRender = new Map<string, number>();
 
   constructor(private readonly rt: Runtime) {}
 
@@ -26,7 +29,7 @@ export class KanbanSync {
 
   request(projectId: string): void {
     if (this.queued.has(projectId) || this.delayed.has(projectId)) return;
-    const wait = (this.lastRender.get(projectId) ?? -Infinity) + KANBAN_MIN_INTERVAL_MS - performance.now();
+    const wait = (this.nextRender.get(projectId) ?? -Infinity) - performance.now();
     if (wait <= 0) return this.enqueue(projectId);
     const timer = setTimeout(() => {
       this.delayed.delete(projectId);
@@ -63,12 +66,15 @@ export class KanbanSync {
   private async render(projectId: string): Promise<void> {
     // Taken off before reading the board: a commit from now on needs a render of its own.
     this.queued.delete(projectId);
-    this.lastRender.set(projectId, performance.now());
     if (this.rt.repos.projects.get(projectId)?.deleted_at != null) return;
+    const started = performance.now();
     try {
       await this.rt.files.writeKanban(projectId, this.rt.repos.tasks.board(projectId));
     } catch (err) {
       this.rt.log.error({ err: String(err), project_id: projectId }, 'KANBAN.md render failed');
+    } finally {
+      const ended = performance.now();
+      this.nextRender.set(projectId, ended + Math.max(KANBAN_MIN_INTERVAL_MS, KANBAN_RENDER_SHARE * (ended - started)));
     }
   }
 }

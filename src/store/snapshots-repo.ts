@@ -16,11 +16,19 @@ export interface SnapshotRow {
   created_at: number;
 }
 
+/** A snapshot row without its JSON: enough to check that this build can restore it. */
+export type SnapshotHead = Pick<SnapshotRow, 'actor_id' | 'project_id' | 'kind' | 'machine_id' | 'machine_version'>;
+
+/** Rows per multi-row upsert (11 columns × 16 = 176 parameters); an actor appears once per batch. */
+const SNAPSHOT_CHUNK = 16;
+
 /** Persisted actor snapshots `{machine_id, machine_version, snapshot}` (DESIGN "Actors"). */
 export class SnapshotsRepo {
   private readonly upsertStmt;
+  private readonly chunkStmt;
   private readonly getStmt;
   private readonly residentStmt;
+  private readonly headsStmt;
   private readonly deleteStmt;
 
   constructor(db: SqliteDatabase) {
@@ -31,8 +39,16 @@ export class SnapshotsRepo {
          snapshot = excluded.snapshot, state_value = excluded.state_value, passive = excluded.passive,
          seq = excluded.seq, updated_at = excluded.updated_at`,
     );
+    this.chunkStmt = db.prepare<unknown[]>(
+      `INSERT INTO actor_snapshots (actor_id, project_id, kind, machine_id, machine_version, snapshot, state_value, passive, seq, updated_at, created_at)
+       VALUES ${Array(SNAPSHOT_CHUNK).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+       ON CONFLICT(actor_id) DO UPDATE SET machine_id = excluded.machine_id, machine_version = excluded.machine_version,
+         snapshot = excluded.snapshot, state_value = excluded.state_value, passive = excluded.passive,
+         seq = excluded.seq, updated_at = excluded.updated_at`,
+    );
     this.getStmt = db.prepare<[string], SnapshotRow>('SELECT * FROM actor_snapshots WHERE actor_id = ?');
     this.residentStmt = db.prepare<[], SnapshotRow>('SELECT * FROM actor_snapshots WHERE passive = 0');
+    this.headsStmt = db.prepare<[], SnapshotHead>('SELECT actor_id, project_id, kind, machine_id, machine_version FROM actor_snapshots WHERE passive = 0');
     this.deleteStmt = db.prepare<[string]>('DELETE FROM actor_snapshots WHERE actor_id = ?');
   }
 
@@ -52,6 +68,20 @@ export class SnapshotsRepo {
     );
   }
 
+  /** Upserts a batch (one snapshot per actor, a group commit's), SNAPSHOT_CHUNK rows per statement. */
+  upsertMany(rows: readonly SnapshotRow[]): void {
+    let i = 0;
+    for (; i + SNAPSHOT_CHUNK <= rows.length; i += SNAPSHOT_CHUNK) {
+      const args: unknown[] = [];
+      for (let k = i; k < i + SNAPSHOT_CHUNK; k++) {
+        const r = rows[k]!;
+        args.push(r.actor_id, r.project_id, r.kind, r.machine_id, r.machine_version, r.snapshot, r.state_value, r.passive, r.seq, r.updated_at, r.created_at);
+      }
+      this.chunkStmt.run(args);
+    }
+    for (; i < rows.length; i++) this.upsert(rows[i]!);
+  }
+
   get(actorId: string): SnapshotRow | undefined {
     return this.getStmt.get(actorId);
   }
@@ -59,6 +89,11 @@ export class SnapshotsRepo {
   /** Streams the rows of resident (non-passive) actors, for restore at start. */
   resident(): IterableIterator<SnapshotRow> {
     return this.residentStmt.iterate();
+  }
+
+  /** What restore needs of each resident actor without its snapshot JSON (read on first use). */
+  residentHeads(): IterableIterator<SnapshotHead> {
+    return this.headsStmt.iterate();
   }
 
   delete(actorId: string): void {

@@ -50,13 +50,11 @@ export class TasksRepo {
   private readonly boardStmt;
 
   constructor(db: SqliteDatabase) {
-    this.upsertStmt = db.prepare<[string, string, number, string, string, number, number, string | null, string, number, string | null, number | null, number, string | null, number, number]>(
+    // Plain VALUES (status and updated_at bound twice more for started_at / completed_at): no sub-select per row.
+    this.upsertStmt = db.prepare<[string, string, number, string, string, number, number, string | null, string, number, string | null, number | null, number, string | null, number, number, number, number, number, number]>(
       `INSERT INTO tasks (id, project_id, n, title, description, status, priority, assignee_id, depends_on, version,
          blocked_reason, blocked_from, attempts, created_by, created_at, updated_at, started_at, completed_at)
-       SELECT v.*, CASE WHEN v.status = 1 THEN v.updated_at END, CASE WHEN v.status = 2 THEN v.updated_at END
-       FROM (SELECT ? AS id, ? AS project_id, ? AS n, ? AS title, ? AS description, ? AS status, ? AS priority,
-         ? AS assignee_id, ? AS depends_on, ? AS version, ? AS blocked_reason, ? AS blocked_from, ? AS attempts,
-         ? AS created_by, ? AS created_at, ? AS updated_at) AS v WHERE true
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? = 1 THEN ? END, CASE WHEN ? = 2 THEN ? END)
        ON CONFLICT(id) DO UPDATE SET title = excluded.title, description = excluded.description, status = excluded.status,
          priority = excluded.priority, assignee_id = excluded.assignee_id, depends_on = excluded.depends_on,
          version = excluded.version, blocked_reason = excluded.blocked_reason, blocked_from = excluded.blocked_from,
@@ -87,13 +85,17 @@ export class TasksRepo {
       view.status_code,
       view.priority,
       view.assignee_id,
-      JSON.stringify(view.depends_on),
+      view.depends_on.length === 0 ? '[]' : JSON.stringify(view.depends_on),
       view.version,
       view.blocked_reason,
       view.blocked_from === null ? null : statusCode(view.blocked_from),
       view.attempts,
       createdBy,
       view.created_at,
+      view.updated_at,
+      view.status_code,
+      view.updated_at,
+      view.status_code,
       view.updated_at,
     );
   }
