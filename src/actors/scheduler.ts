@@ -237,6 +237,12 @@ export class PulseScheduler {
       const detail = { instance_id: instanceId, task_id: ctx.current_task_id, deadman_at: ctx.deadman_at, last_seen_at: ctx.last_seen_at };
       rt.host.apply(unit, agent, expire, 'agent.expired', detail);
       if (task && rt.host.can(task, taskExpire)) rt.host.apply(unit, task, taskExpire, 'task.deadman_expired', detail);
+      // A human may have started a second task for this assignee: the instance holds only one,
+      // but a silent instance loses all its in-progress work, or the other would never expire.
+      for (const otherId of rt.repos.tasks.inProgressOf(ctx.project_id, ctx.soul_id)) {
+        const other = otherId === ctx.current_task_id ? undefined : rt.host.find(otherId);
+        if (other && rt.host.can(other, taskExpire)) rt.host.apply(unit, other, taskExpire, 'task.deadman_expired', { ...detail, task_id: otherId });
+      }
       ref = { id: instanceId, soulId: ctx.soul_id, projectId: ctx.project_id, soulVersion: ctx.soul_version };
     });
     if (ref) {
