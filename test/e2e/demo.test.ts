@@ -73,6 +73,7 @@ describe('the demo squad in a browser', () => {
     await openBoard(page, 'vanguard');
     const before = await placements(page);
     expect(Object.keys(before).length).toBeGreaterThan(3);
+    const watching = Date.now();
     // Some card changes column without anyone touching the page.
     await expect
       .poll(async () => {
@@ -80,6 +81,7 @@ describe('the demo squad in a browser', () => {
         return Object.entries(now).filter(([id, status]) => before[id] !== undefined && before[id] !== status).length;
       }, { timeout: LIFE_MS, interval: 500 })
       .toBeGreaterThan(0);
+    console.log(`[e2e] first card moved ${Date.now() - watching} ms after the board opened`);
 
     // A task being worked on: its terminal gains a line while it is open.
     const working = page.locator('[data-testid="column-in_progress"] [data-testid^="card-"]').first();
@@ -89,7 +91,9 @@ describe('the demo squad in a browser', () => {
     const lines = page.locator('[data-testid=live-terminal] .term-line');
     await page.locator('[data-testid=live-terminal]').waitFor();
     const shown = await lines.count();
+    const opened = Date.now();
     await expect.poll(() => lines.count(), { timeout: LIFE_MS, interval: 500 }).toBeGreaterThan(shown);
+    console.log(`[e2e] a new thought arrived ${Date.now() - opened} ms after the task opened (${shown} lines before)`);
     expect((await lines.last().locator('.term-thought').innerText()).trim().length).toBeGreaterThan(0);
 
     // Agent cards count down to their next pulse, locally, second by second.
