@@ -344,6 +344,11 @@ export class Runtime implements MissionRuntime {
     this.overrides.set(projectId, { ...overrides });
   }
 
+  /** A copy of the project's explicit settings. */
+  explicitSettings(projectId: string): Partial<ProjectSettings> {
+    return { ...this.overridesOf(projectId) };
+  }
+
   private overridesOf(projectId: string): Partial<ProjectSettings> {
     const hit = this.overrides.get(projectId);
     if (hit) return hit;

@@ -23,6 +23,7 @@ export class ProjectsRepo {
   private readonly archiveStmt;
   private readonly deleteStmt;
   private readonly countStmt;
+  private readonly settingsStmt;
 
   constructor(db: SqliteDatabase) {
     this.insertStmt = db.prepare<[string, string, string, number, number]>(
@@ -40,6 +41,7 @@ export class ProjectsRepo {
     );
     this.deleteStmt = db.prepare<[number, number, string]>('UPDATE projects SET deleted_at = coalesce(deleted_at, ?), updated_at = ? WHERE id = ?');
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM projects WHERE deleted_at IS NULL');
+    this.settingsStmt = db.prepare<[string, number, string]>('UPDATE projects SET settings = ?, updated_at = ? WHERE id = ?');
   }
 
   insert(p: { id: string; name: string; settings: object; at: number }): void {
@@ -76,6 +78,11 @@ export class ProjectsRepo {
   }
 
   /** Projects that count against `max_projects` (deleted ones do not). */
+  /** The project's explicit settings (JSON); what is not set follows the runtime's defaults. */
+  setSettings(id: string, settings: object, at: number): void {
+    this.settingsStmt.run(JSON.stringify(settings), at, id);
+  }
+
   countLive(): number {
     return this.countStmt.get()?.n ?? 0;
   }

@@ -231,4 +231,22 @@ describe('runtime follow-ups', () => {
     expect(await code(f.exec('project.init', { project_name: 'Third' }))).toBe('LIMIT_EXCEEDED');
     expect((f.rt.repos.tasks.get('vanguard-1') as TaskView).status).toBe('in_progress');
   });
+
+  it('makes an operator’s settings change explicit (kept across a restart), refusing one that breaks the deadman rule', async () => {
+    const f = await openRuntime({ scheduling: false });
+    open.push(f);
+    await squad(f, ['shuri']);
+    const send = (settings: object): Promise<unknown> => f.exec('inspect.send', { actor_id: 'vanguard', event: { type: 'settings_changed', settings } });
+    expect(await code(send({ deadman_timeout: 100 }))).toBe('INVALID_INPUT');
+    expect(await code(send({ pulse_interval: 'often' }))).toBe('INVALID_INPUT');
+    expect(f.rt.settings('vanguard').deadman_timeout).toBe(300);
+    await send({ pulse_interval: 30, deadman_timeout: 400 });
+    expect(f.rt.settings('vanguard')).toMatchObject({ pulse_interval: 30, deadman_timeout: 400 });
+    f.rt.updateSettings({ defaults: { pulse_interval: 90, pulse_timeout: 120, deadman_timeout: 600 } });
+    expect(f.rt.settings('vanguard')).toMatchObject({ pulse_interval: 30, deadman_timeout: 400, pulse_timeout: 120 });
+    await f.close();
+    const g = await openRuntime({ scheduling: false }, f.dir);
+    open.push(g);
+    expect(g.rt.settings('vanguard')).toMatchObject({ pulse_interval: 30, deadman_timeout: 400 });
+  });
 });
