@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/browser.js';
+import { launchBrowser, newContext } from '../support/browser.js';
 import { openBoard, signIn, type SignedIn } from './support/pages.js';
 import { buildWeb, startServer, type E2EServer } from './support/server.js';
 
@@ -108,33 +108,42 @@ describe('the demo squad in a browser', () => {
 
   it('captures the demo board, a streaming task, agents, documents and the inspector in light and dark', async () => {
     for (const scheme of ['light', 'dark'] as const) {
+      const visitor = await newContext(browser, server.url, scheme);
+      const signInPage = await visitor.newPage();
+      await signInPage.goto('/');
+      await signInPage.locator('input[name=username]').waitFor();
+      await signInPage.screenshot({ path: `${SCREENSHOTS}demo-signin-${scheme}.png`, animations: 'disabled' });
+      await visitor.close();
+
       const { page, errors } = await session(scheme);
+      await page.locator('[data-testid="project-vanguard"]').waitFor();
+      await page.screenshot({ path: `${SCREENSHOTS}demo-projects-${scheme}.png`, animations: 'disabled' });
       await openBoard(page, 'vanguard');
       await page.locator('[data-testid="column-in_progress"] [data-testid^="card-"]').first().waitFor({ timeout: LIFE_MS });
-      await page.screenshot({ path: `${SCREENSHOTS}demo-board-${scheme}.png` });
+      await page.screenshot({ path: `${SCREENSHOTS}demo-board-${scheme}.png`, animations: 'disabled' });
 
       const working = page.locator('[data-testid="column-in_progress"] [data-testid^="card-"]').first();
       const taskId = (await working.getAttribute('data-testid'))!.slice('card-'.length);
       await page.goto(`/p/vanguard/t/${taskId}`);
       await page.locator('[data-testid=live-terminal] .term-line').first().waitFor({ timeout: LIFE_MS });
-      await page.screenshot({ path: `${SCREENSHOTS}demo-task-${scheme}.png` });
+      await page.screenshot({ path: `${SCREENSHOTS}demo-task-${scheme}.png`, animations: 'disabled' });
 
       await page.goto('/p/vanguard/agents');
       await page.locator('[data-testid^="agent-"]').first().waitFor();
-      await page.screenshot({ path: `${SCREENSHOTS}demo-agents-${scheme}.png` });
+      await page.screenshot({ path: `${SCREENSHOTS}demo-agents-${scheme}.png`, animations: 'disabled' });
 
       await page.goto('/p/vanguard/docs/KANBAN.md');
       await page.locator('[data-testid=doc-view] .markdown h1').waitFor();
       await page.locator('a.doc-link').first().waitFor();
-      await page.screenshot({ path: `${SCREENSHOTS}demo-docs-${scheme}.png` });
+      await page.screenshot({ path: `${SCREENSHOTS}demo-docs-${scheme}.png`, animations: 'disabled' });
 
       await page.goto(`/p/vanguard/inspect/${taskId}`);
       await page.locator('[data-testid=statechart] .react-flow__node-state').first().waitFor();
       await page.locator('[data-testid=current-state]').waitFor();
-      await page.screenshot({ path: `${SCREENSHOTS}demo-inspector-${scheme}.png` });
+      await page.screenshot({ path: `${SCREENSHOTS}demo-inspector-${scheme}.png`, animations: 'disabled' });
       await page.goto('/p/vanguard/inspect/jarvis:vanguard');
       await page.locator('[data-testid=statechart] [data-testid=state-idle]').waitFor();
-      await page.screenshot({ path: `${SCREENSHOTS}demo-inspector-agent-${scheme}.png` });
+      await page.screenshot({ path: `${SCREENSHOTS}demo-inspector-agent-${scheme}.png`, animations: 'disabled' });
       expect(errors).toEqual([]);
     }
   });

@@ -19,7 +19,7 @@ export const en = {
   },
   theme: { toggle: 'Toggle theme', light: 'Light theme', dark: 'Dark theme' },
   auth: {
-    title: 'Sign in to Mission Control',
+    title: 'Sign in',
     subtitle: 'Watch and steer your agent squads.',
     username: 'Username',
     password: 'Password',
