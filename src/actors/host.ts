@@ -100,6 +100,15 @@ export class ActorHost {
   /** Creates every dormant actor now; returns those whose snapshot turned out not restorable. */
   activateAll(): RestoreReport['refused'] {
     const refused: RestoreReport['refused'] = [];
+    // One scan of the rows rather than a lookup per dormant id.
+    for (const row of this.repos.snapshots.resident()) {
+      if (!this.dormant.delete(row.actor_id)) continue;
+      try {
+        this.resident.set(row.actor_id, this.fromRow(row));
+      } catch (err) {
+        refused.push({ actor_id: row.actor_id, reason: err instanceof Error ? err.message : String(err) });
+      }
+    }
     for (const id of [...this.dormant.keys()]) {
       try {
         this.wake(id);

@@ -198,4 +198,30 @@ describe('actor host', () => {
     await stopping;
     expect(f.rt.repos.tasks.count('vanguard')).toBe(1);
   });
+
+  it('restores lazily: actors are ready without being created, created on first use, all at once on demand', async () => {
+    const f = await fixture();
+    await seed(f);
+    for (let i = 1; i <= 5; i++) await f.exec('task.create', { project_id: 'vanguard', title: `T${i}` });
+    // A snapshot this build cannot run (an unknown state): refused when it is created, not at start.
+    const broken = JSON.parse(f.rt.repos.snapshots.get('vanguard-5')!.snapshot) as { value: unknown };
+    broken.value = 'nowhere';
+    f.store.db.prepare('UPDATE actor_snapshots SET snapshot = ? WHERE actor_id = ?').run(JSON.stringify(broken), 'vanguard-5');
+    await f.close();
+    open.pop();
+
+    const g = await fixture(f.dir);
+    // project + instance + 5 tasks are ready; none is an XState actor yet.
+    expect(g.rt.host.size).toBe(7);
+    expect(g.rt.host.created).toBe(0);
+    const moved = (await g.exec('task.move', { task_id: 'vanguard-2', new_status: 'in_progress' })) as TaskView;
+    expect(moved.status).toBe('in_progress');
+    expect(g.rt.host.created).toBe(1); // only the task it moved
+    expect((await caught(g.exec('task.move', { task_id: 'vanguard-5', new_status: 'in_progress' }))).code).toBe('INTERNAL');
+    const refused = g.rt.host.activateAll();
+    expect(refused).toEqual([]); // vanguard-5 was already taken out when it failed
+    expect(g.rt.host.created).toBe(6);
+    expect(g.rt.host.size).toBe(6);
+  });
 });
+
