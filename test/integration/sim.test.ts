@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runSeed } from '../../src/sim/index.js';
+import { runSeed, type SimResult } from '../../src/sim/index.js';
 
 /**
  * The deterministic simulation (docs/simulation.md) as a test: a few seeds of the whole product
@@ -8,7 +8,7 @@ import { runSeed } from '../../src/sim/index.js';
  */
 describe('deterministic simulation', () => {
   it('keeps every invariant over a few seeds with crashes, driver and bus faults, stale locks and clock jumps', async () => {
-    const results = [];
+    const results: SimResult[] = [];
     for (const seed of [1, 2, 3]) results.push(await runSeed({ seed, steps: 40 }));
     for (const r of results) {
       expect(r.violations, `seed ${r.seed}: ${r.replay}`).toEqual([]);
@@ -32,7 +32,7 @@ describe('deterministic simulation', () => {
   });
 
   it('catches the broken build that acknowledges before the commit (ack-lost after a crash)', async () => {
-    let caught = null;
+    let caught: SimResult | null = null;
     for (let seed = 1; seed <= 12 && !caught; seed++) {
       const r = await runSeed({ seed, steps: 60, ackBeforeCommit: true });
       if (!r.ok) caught = r;
