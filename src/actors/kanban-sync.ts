@@ -3,15 +3,15 @@ import type { Runtime } from './runtime.js';
 
 /** KANBAN.md is rewritten at most this often per project (each render reads the whole board). */
 export const KANBAN_MIN_INTERVAL_MS = 200;
-/** …and a render waits at least this many times the last render's duration (≤ 10 % of the time). */
-const KANBAN_RENDER_SHARE = 9;
+/** …and a render waits at least this many times the last render's duration (≤ 5 % of the time). */
+const KANBAN_RENDER_SHARE = 19;
 
 /**
  * Keeps KANBAN.md a mirror of the board (SPEC §7: the server is its only writer): after each
  * commit that touched a project's tasks, the file is regenerated from the committed rows. A
  * render is an after-commit effect of the project (queued behind its earlier effects, so the
  * project folder exists first); requests made while one is waiting coalesce into it, and
- * renders of one project are at least KANBAN_MIN_INTERVAL_MS (and nine render durations)
+ * renders of one project are at least KANBAN_MIN_INTERVAL_MS (and 19 render durations)
  * apart, so a busy or huge board costs a bounded share of the loop, not one render per commit.
  */
 export class KanbanSync {
@@ -31,9 +31,10 @@ export class KanbanSync {
     if (this.queued.has(projectId) || this.delayed.has(projectId)) return;
     const wait = (this.nextRender.get(projectId) ?? -Infinity) - performance.now();
     if (wait <= 0) return this.enqueue(projectId);
+    // On time, ask again: a render that ran meanwhile may have pushed the next one further.
     const timer = setTimeout(() => {
       this.delayed.delete(projectId);
-      this.enqueue(projectId);
+      this.request(projectId);
     }, wait);
     timer.unref();
     this.delayed.set(projectId, timer);
@@ -68,6 +69,8 @@ export class KanbanSync {
     this.queued.delete(projectId);
     if (this.rt.repos.projects.get(projectId)?.deleted_at != null) return;
     const started = performance.now();
+    // Requests made while this render runs wait for it (the final spacing is set when it ends).
+    this.nextRender.set(projectId, started + KANBAN_MIN_INTERVAL_MS);
     try {
       await this.rt.files.writeKanban(projectId, this.rt.repos.tasks.board(projectId));
     } catch (err) {

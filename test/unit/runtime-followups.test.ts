@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EffectQueue, groupAlive, type AgentDriver, type RuntimeLogger } from '../../src/actors/index.js';
 import { ManualClock, isMissionError, type AgentView, type TaskView } from '../../src/core/index.js';
+import { Workspace, createProjectFiles } from '../../src/workspace/index.js';
 import { RecordingDriver } from '../support/recording-driver.js';
 import { agentBy, openRuntime, type RuntimeFixture } from '../support/runtime-fixture.js';
 
@@ -249,4 +251,24 @@ describe('runtime follow-ups', () => {
     open.push(g);
     expect(g.rt.settings('vanguard')).toMatchObject({ pulse_interval: 30, deadman_timeout: 400 });
   });
+
+  it('coalesces KANBAN.md renders of a busy board (at most one per 200 ms) and still writes the last state', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mc-kanban-'));
+    const files = createProjectFiles(new Workspace({ dataDir: dir }));
+    const renders: number[] = [];
+    const counted = { ...files, writeKanban: async (projectId: string, tasks: TaskView[]) => { renders.push(performance.now()); await files.writeKanban(projectId, tasks); } };
+    const f = await openRuntime({ scheduling: false, files: counted }, dir);
+    open.push(f);
+    await squad(f, ['shuri']);
+    const t0 = performance.now();
+    for (let i = 1; i <= 60; i++) await f.exec('task.create', { project_id: 'vanguard', title: `Card ${i}` });
+    const elapsed = performance.now() - t0;
+    await f.rt.settled();
+    expect(renders.length).toBeLessThanOrEqual(Math.ceil(elapsed / 200) + 2);
+    // settled() writes a waiting render at once; the ones before it kept their distance.
+    for (let k = 1; k < renders.length - 1; k++) expect(renders[k]! - renders[k - 1]!).toBeGreaterThanOrEqual(199);
+    const md = readFileSync(join(dir, 'projects', 'vanguard', 'KANBAN.md'), 'utf8');
+    for (let i = 1; i <= 60; i++) expect(md).toContain(`Card ${i}`);
+  });
 });
+
