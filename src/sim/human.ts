@@ -18,7 +18,7 @@ const STATUSES = ['backlog', 'in_progress', 'done', 'blocked', 'archived', 'revi
 
 /**
  * What humans do on the board (SPEC §1, §5), chosen from the seed: create, move (legal or not:
- * refusals are part of the test), assign, answer help, comment, edit, pause/resume/pulse agents.
+ * refusals are part of the test), assign, answer help, comment, edit, pause/resume/pulse/destroy agents.
  */
 export function humanCommand(rng: SimRng, board: BoardState, serial: number): HumanCommand {
   const { projectId, souls, tasks } = board;
@@ -55,7 +55,7 @@ export function humanCommand(rng: SimRng, board: BoardState, serial: number): Hu
       return { method: 'mission.task.update', params: { task_id: task!.id, priority: rng.int(1, 5), title: `${task!.title} (edited)`.slice(0, 500) } };
     default: {
       const instance = `${rng.pick(souls)}:${projectId}`;
-      const action = rng.weighted({ pause: 2, resume: 3, pulse_now: 2 });
+      const action = rng.weighted({ pause: 2, resume: 3, pulse_now: 2, destroy: 0.4 });
       return { method: `mission.agent.${action}`, params: { instance_id: instance } };
     }
   }

@@ -106,7 +106,17 @@ export function syncHolder(rt: Runtime, unit: CommitUnit, task: ResidentActor, p
     const agent = liveInstance(rt, soulId, ctx.project_id);
     if (!agent || agentContext(rt, agent).current_task_id !== ctx.id) return;
     const event = { type: 'task_released' as const, by: rt.runtimeBy, task_id: ctx.id };
-    if (rt.host.can(agent, event)) rt.host.apply(unit, agent, event, 'agent.task_released');
+    if (!rt.host.can(agent, event)) return;
+    rt.host.apply(unit, agent, event, 'agent.task_released');
+    // Another task still in progress for this soul (a human started a second one) becomes the
+    // held one, so the deadman keeps covering it (found by the simulation, docs/simulation.md).
+    for (const otherId of rt.repos.tasks.inProgressOf(ctx.project_id, soulId)) {
+      const other = otherId === ctx.id ? undefined : rt.host.find(otherId);
+      if (!other || rt.host.snapshot(other).value !== 'in_progress' || taskContext(rt, other).assignee_id !== soulId) continue;
+      const take = { type: 'task_taken' as const, by: rt.runtimeBy, task_id: otherId, at: unit.now, deadman_at: deadmanAt(rt, rt.settings(ctx.project_id), unit.now) };
+      if (rt.host.can(agent, take)) rt.host.apply(unit, agent, take, 'agent.task_taken');
+      return;
+    }
   };
   if (previousAssignee !== ctx.assignee_id) release(previousAssignee);
   if (status !== 'in_progress') return release(ctx.assignee_id);
