@@ -58,9 +58,9 @@ describe('the demo squad in a browser', () => {
     });
     await openBoard(page, 'vanguard');
     expect(await page.locator('[data-testid^="card-"]').count()).toBeGreaterThan(3);
-    // The production bundle keeps the inspector (React Flow, elkjs) out of the board's download.
+    // The production bundle keeps the inspector (React Flow, the elkjs worker) out of the board's download.
     expect(scripts.some((path) => path.startsWith('/assets/index-'))).toBe(true);
-    expect(scripts.filter((path) => /Inspector/.test(path))).toEqual([]);
+    expect(scripts.filter((path) => /Inspector|elk/.test(path))).toEqual([]);
     await page.locator('nav.tabs a', { hasText: 'Inspector' }).click();
     await page.locator('[data-testid=actor-picker]').selectOption('jarvis:vanguard');
     await page.locator('[data-testid=statechart] .react-flow__node-state').first().waitFor();

@@ -1,4 +1,4 @@
-import { RpcError } from './errors.ts';
+import { RpcError } from './errors.js';
 
 /** The cookie session (SPEC §9): `/auth/login`, `/auth/logout`, `/auth/me`. */
 export type MemberRole = 'owner' | 'member' | 'viewer';

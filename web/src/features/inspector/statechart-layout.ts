@@ -1,4 +1,4 @@
-import ElkImport from 'elkjs/lib/elk.bundled.js';
+/// <reference types="vite/client" />
 import type { ELK as ElkApi, ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 import { createMachine } from 'xstate';
 import { toDirectedGraph, type DirectedGraphNode } from 'xstate/graph';
@@ -43,9 +43,27 @@ export interface MachineInfo {
 }
 
 // elkjs is CommonJS: bundlers hand over the constructor, Node's ESM interop the module object.
-type ElkConstructor = new () => ElkApi;
-const Elk = ((ElkImport as unknown as { default?: ElkConstructor }).default ?? ElkImport) as unknown as ElkConstructor;
-const elk = new Elk();
+type ElkConstructor = new (options?: { workerUrl?: string }) => ElkApi;
+const constructorOf = (mod: unknown): ElkConstructor => ((mod as { default?: ElkConstructor }).default ?? mod) as ElkConstructor;
+
+let elkReady: Promise<ElkApi> | null = null;
+/**
+ * In a browser ELK (1.4 MB of compiled Java) runs in a Web Worker: its layout takes hundreds of
+ * milliseconds for the agent machine, which would stall the live feed on the main thread. Node
+ * (unit tests) has no global Worker and uses the bundled build, imported by a name the bundler
+ * does not follow so the browser build carries only the worker.
+ */
+function elk(): Promise<ElkApi> {
+  elkReady ??= (async () => {
+    if ('Worker' in globalThis) {
+      const [api, worker] = await Promise.all([import('elkjs/lib/elk-api.js'), import('elkjs/lib/elk-worker.min.js?url')]);
+      return new (constructorOf(api))({ workerUrl: worker.default });
+    }
+    const bundled = 'elkjs/lib/elk.bundled.js';
+    return new (constructorOf(await import(/* @vite-ignore */ bundled)))();
+  })();
+  return elkReady;
+}
 const cache = new Map<string, Promise<Chart>>();
 
 /** Layout is pure in the machine definition, so it is computed once per machine version. */
@@ -114,7 +132,7 @@ async function computeChart(definition: unknown): Promise<Chart> {
       labels: [{ text: e.event, width: e.event.length * 6.5 + 8, height: 14 }],
     })),
   };
-  const laid = await elk.layout(root);
+  const laid = await (await elk()).layout(root);
 
   // Edge routes are relative to their container (the lowest common ancestor): make them absolute.
   const absolute = new Map<string, { x: number; y: number }>([['__root', { x: 0, y: 0 }]]);
