@@ -117,6 +117,8 @@ export const en = {
     comment: 'Comment',
     terminal: 'Live terminal',
     terminalEmpty: 'No thoughts logged yet. They stream here as agents work.',
+    /** Who a terminal line without an agent is from, by its kind. */
+    terminalSource: { answer: 'human', comment: 'human', system: 'system' } as Record<string, string>,
     paused: 'Paused — scrolled up',
     resume: 'Jump to latest',
     helpRequested: 'Help requested',

@@ -44,7 +44,7 @@ export function LiveTerminal({ lines }: { lines: ThoughtLine[] }): React.JSX.Ele
         {lines.map((line) => (
           <div key={line.key} className={`term-line kind-${line.kind}`}>
             <span className="term-time">{clockTime(line.ts)}</span>
-            <span className="term-who">{line.instance_id?.split(':')[0] ?? line.kind}</span>
+            <span className="term-who">{line.instance_id?.split(':')[0] ?? t.task.terminalSource[line.kind] ?? line.kind}</span>
             <span className="term-text">
               <span className="term-thought">{line.thought}</span>
               {line.action && <span className="term-action">→ {line.action}</span>}
