@@ -83,7 +83,7 @@ export class Simulation {
   private readonly inflight = new Map<string, { principal: string; method: string }>();
   /** Ends the activity of each launched call still waiting for an answer. */
   private readonly openCalls = new Set<() => void>();
-  private readonly stats: Record<string, number> = { crashes: 0, restarts: 0, released: 0, humanCommands: 0, clockJumps: 0, driverFaults: 0, staleLocks: 0, runtimeErrors: 0, dropped: 0, delayed: 0 };
+  private readonly stats: Record<string, number> = { crashes: 0, crashesWithQueuedCommit: 0, unanswered: 0, restarts: 0, released: 0, humanCommands: 0, clockJumps: 0, driverFaults: 0, staleLocks: 0, runtimeErrors: 0, dropped: 0, delayed: 0 };
   private readonly dataDir: string;
   private node!: SimNode;
   private incarnation = 0;
@@ -288,6 +288,8 @@ export class Simulation {
       await this.act(then);
     }
     this.stats.crashes!++;
+    if (node.runtime.committer.pending > 0) this.stats.crashesWithQueuedCommit!++;
+    this.stats.unanswered! += this.inflight.size;
     for (const [key, k] of this.inflight) this.ledger.record({ key, principal: k.principal, method: k.method, outcome: 'unknown', answer: null, at: node.clock.now() });
     this.inflight.clear();
     const now = node.clock.now();
