@@ -234,10 +234,10 @@ export class Runtime implements MissionRuntime {
    */
   private runAfterCommit(unit: CommitUnit): void {
     if (unit.afterCommit.length === 0) return;
-    const projects = new Set<string>();
-    for (const e of unit.events) projects.add(e.project_id);
-    for (const entry of unit.touched.values()) projects.add(entry.projectId);
-    void this.effects.run(projects, unit.afterCommit);
+    const keys = new Set<string>(unit.effectKeys);
+    for (const e of unit.events) keys.add(e.project_id);
+    for (const entry of unit.touched.values()) keys.add(entry.projectId);
+    void this.effects.run(keys, unit.afterCommit);
   }
 
   /** A command-driven agent's program started (driver `onSpawn`): its process group is recorded. */

@@ -24,6 +24,11 @@ export class CommitUnit {
   readonly after: ((repos: Repositories, seqs: readonly number[]) => void)[] = [];
   /** Runs once the unit is committed (file effects, driver calls); errors are logged, not thrown. */
   readonly afterCommit: (() => void | Promise<void>)[] = [];
+  /**
+   * Orders the after-commit effects beyond the unit's projects (which always count): e.g.
+   * `soul:<id>` so a SOUL.md write of an update never races an instance's copy of it.
+   */
+  readonly effectKeys = new Set<string>();
   idempotency: { principalKey: string; key: string; command: string } | null = null;
   answer: StoredAnswer | null = null;
   result: unknown = undefined;

@@ -158,6 +158,7 @@ export function createInstance(rt: Runtime, unit: CommitUnit, projectId: string,
   const entry = rt.host.spawn(unit, 'agent', id, projectId, { id, soul_id: soulId, project_id: projectId, soul_version: soul.version, is_lead: soul.role === 'lead' });
   const provisioned = { type: 'provisioned' as const, by: rt.runtimeBy, next_pulse_at: nextPulseAt(slot, settings.pulse_interval, unit.now) };
   rt.host.apply(unit, entry, provisioned, 'agent.created');
+  unit.effectKeys.add(`soul:${soulId}`);
   unit.afterCommit.push(async () => {
     await rt.files.instanceCreated(projectId, soulId, soul.soul_md);
     const { driver: d } = rt.driverFor(projectId, soulId);
