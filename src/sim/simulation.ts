@@ -1,9 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isMissionError, type ProjectSettings } from '../core/index.js';
+import { isMissionError } from '../core/index.js';
 import { DATA_DIR_LOCK_FILE } from '../store/index.js';
 import { Activity, settle } from './activity.js';
 import { Auditor, type ProjectPlan, type Violation } from './audit.js';
@@ -13,7 +11,9 @@ import { humanCommand, type HumanCommand } from './human.js';
 import { Ledger, type Outcome } from './ledger.js';
 import { FeedMirror } from './lossy-bus.js';
 import { SimNode } from './node.js';
+import { DEFAULTS, deadPid, replayCommand, SOULS, STEP_WEIGHTS, type StepKind } from './plan.js';
 import { SimRng } from './rng.js';
+import { traceHash, UUID_RE } from './trace-hash.js';
 
 export interface SimOptions {
   seed: number;
@@ -38,27 +38,6 @@ export interface SimResult {
   replay: string;
   dataDir: string | null;
   durationMs: number;
-}
-
-const SOULS = [
-  { soul_id: 'jarvis', name: 'Jarvis', role: 'lead', skills: ['planning'] },
-  { soul_id: 'shuri', name: 'Shuri', role: 'engineer', skills: ['ui', 'frontend'] },
-  { soul_id: 'friday', name: 'Friday', role: 'engineer', skills: ['api', 'backend', 'cache'] },
-  { soul_id: 'vision', name: 'Vision', role: 'engineer', skills: ['tests', 'docs'] },
-];
-const DEFAULTS: ProjectSettings = { pulse_interval: 60, pulse_timeout: 30, deadman_timeout: 180, max_attempts: 3, require_review: false, driver: 'simulated' };
-const STEP_WEIGHTS = { release: 40, tick: 18, jump: 2, human: 16, driverFault: 4, bus: 4, staleLock: 1, crash: 3, crashMidCommit: 3 } as const;
-const UUID_RE = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
-
-let deadPidCache: number | null = null;
-/** The pid of a process that has exited: what a killed holder leaves in its lock files. */
-function deadPid(): number {
-  deadPidCache ??= spawnSync(process.execPath, ['-e', '']).pid ?? 999_999;
-  return deadPidCache;
-}
-
-export function replayCommand(seed: number, steps: number, ackBeforeCommit: boolean): string {
-  return `npm run sim -- --seeds 1 --start ${seed} --steps ${steps}${ackBeforeCommit ? ' --fault ack-before-commit' : ''}`;
 }
 
 /**
@@ -317,7 +296,7 @@ export class Simulation {
     }
   }
 
-  private async act(action: keyof typeof STEP_WEIGHTS): Promise<void> {
+  private async act(action: StepKind): Promise<void> {
     const node = this.node;
     const projectIds = [...this.projects.keys()];
     switch (action) {
@@ -410,7 +389,7 @@ export class Simulation {
       failedStep = step;
       violations = [{ invariant: err instanceof StuckError ? 'stuck' : 'crashed', detail: err instanceof Error ? (err.stack ?? err.message) : String(err) }];
     }
-    const traceHash = this.hash();
+    const hash = traceHash(this.trace, this.node && !this.node.isDead ? this.node.repos : null, [...this.projects.keys()], this.pulseIds);
     this.stats.dropped! += this.node?.lossy.dropped ?? 0;
     this.stats.delayed! += this.node?.lossy.delayed ?? 0;
     this.stats.feedGaps = this.mirror.gaps;
@@ -426,35 +405,13 @@ export class Simulation {
       stepsRun: Math.min(step, this.opts.steps),
       failedStep,
       violations,
-      traceHash,
+      traceHash: hash,
       trace: this.trace,
       stats: this.stats,
       replay: replayCommand(this.opts.seed, this.opts.steps, this.opts.ackBeforeCommit ?? false),
       dataDir: keep ? this.dataDir : null,
       durationMs: Date.now() - started,
     };
-  }
-
-  /**
-   * The run's fingerprint: its trace and every actor's history (events in order per actor, with
-   * their times; random ids made deterministic). Independent actors whose events commit at the
-   * same sim instant (two pulses timing out together) may take their seqs in either order:
-   * that interleaving is the event loop's, not the seed's, and is left out.
-   */
-  private hash(): string {
-    const h = createHash('sha256');
-    for (const line of this.trace) h.update(line).update('\n');
-    if (this.node && !this.node.isDead) {
-      for (const p of [...this.projects.keys()].sort()) {
-        const perActor = new Map<string, string[]>();
-        for (const e of this.node.repos.events.since(p, 0, 1_000_000)) {
-          const line = `${e.ts}|${e.type}|${JSON.stringify(e.payload).replace(UUID_RE, (u) => this.pulseIds.get(u) ?? 'uuid')}`;
-          perActor.set(e.actor_id, [...(perActor.get(e.actor_id) ?? []), line]);
-        }
-        for (const actor of [...perActor.keys()].sort()) h.update(`${actor}\n${perActor.get(actor)!.join('\n')}\n`);
-      }
-    }
-    return h.digest('hex');
   }
 }
 
