@@ -237,7 +237,12 @@ export const agentMachine = setup({
       },
       states: {
         idle: {
-          on: { pulse_start: { target: 'pulsing', guard: 'startsPulse', actions: 'beginPulse' } },
+          on: {
+            pulse_start: { target: 'pulsing', guard: 'startsPulse', actions: 'beginPulse' },
+            // A resume (or answer) during a pulse lands here with the pulse still in flight: its
+            // end must still clear pulse_id, or no pulse could ever start again.
+            ...lingeringPulseEnd,
+          },
         },
         pulsing: {
           on: { pulse_end: { target: 'idle', guard: 'endsPulseInFlight', actions: 'endPulse' } },

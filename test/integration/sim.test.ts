@@ -22,6 +22,13 @@ describe('deterministic simulation', () => {
     expect(total('events')).toBeGreaterThan(50);
   });
 
+  // A seed that found a runtime bug with the current step plan (docs/simulation.md, Findings);
+  // it fails without the fix in src/machines/agent.ts.
+  it.each([{ seed: 842, steps: 75, bug: 'a resume during a pulse wedged the instance: no pulse ever again' }])('seed $seed keeps every invariant ($bug)', async ({ seed, steps }) => {
+    const r = await runSeed({ seed, steps });
+    expect(r.violations, r.replay).toEqual([]);
+  });
+
   it('replays a seed to the same trace and trace hash', async () => {
     const first = await runSeed({ seed: 12, steps: 40 });
     const second = await runSeed({ seed: 12, steps: 40 });
