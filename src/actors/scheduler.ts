@@ -142,7 +142,12 @@ export class PulseScheduler {
   private deliver(agent: ResidentActor, pulseId: string): void {
     const controller = new AbortController();
     const done = this.run(agent, pulseId, controller).finally(() => {
-      if (this.inflight.get(agent.id)?.controller === controller) this.inflight.delete(agent.id);
+      if (this.inflight.get(agent.id)?.controller !== controller) return;
+      this.inflight.delete(agent.id);
+      // A slot that came while this pulse was in flight was skipped (one pulse at a time) and its
+      // timer is spent: arm again from the agent's state now, or it would never pulse again.
+      const entry = this.rt.host.find(agent.id);
+      if (entry) this.arm(entry);
     });
     this.inflight.set(agent.id, { controller, done });
   }

@@ -178,6 +178,44 @@ describe('deadman and pulses', () => {
     expect(g.rt.repos.agents.get('shuri:ops')!.state).toBe('idle');
   });
 
+  it('keeps pulsing an instance whose pulse outlasted its next slot', async () => {
+    const clock = new ManualClock(T0);
+    const driver = new RecordingDriver();
+    const f = await boot(clock, driver);
+    await f.exec('soul.create', { soul_id: 'shuri', name: 'Shuri' });
+    await f.exec('project.init', { project_name: 'Ops', base_id: ['shuri'], settings });
+    await settle(f);
+    // A manual pulse a second before the scheduled one, still running when that slot comes.
+    const slotAt = f.rt.repos.agents.get('shuri:ops')!.next_pulse_at!;
+    await advance(f, clock, slotAt - clock.now() - 1000);
+    driver.hold = true;
+    await f.exec('agent.pulse_now', { instance_id: 'shuri:ops' });
+    await settle(f);
+    const before = driver.deliveries.length;
+    await advance(f, clock, 3000);
+    expect(driver.deliveries).toHaveLength(before); // one pulse at a time
+    // The daily log write after the pulse is slow (a busy disk): the pulse counts as in flight
+    // until it is done, while its pulse_end commit has already re-armed the (past) slot.
+    const files = f.rt.files;
+    const appendDaily = files.appendDaily.bind(files);
+    let diskDone = (): void => undefined;
+    const disk = new Promise<void>((r) => (diskDone = r));
+    files.appendDaily = async (...args) => {
+      await disk;
+      return appendDaily(...args);
+    };
+    driver.hold = false;
+    driver.release();
+    await sleep(50); // not settle(): that waits for the pulse, held by the disk
+    clock.advance(1000); // the re-armed past slot goes off while the pulse still counts
+    await sleep(20);
+    diskDone();
+    await settle(f);
+    // The missed slot coalesces into one pulse now, and the schedule goes on from there.
+    await advance(f, clock, 125_000, 5000);
+    expect(driver.deliveries.length).toBeGreaterThanOrEqual(before + 3);
+  });
+
   it('records a failing driver as a failed pulse without disturbing the runtime', async () => {
     const clock = new ManualClock(T0);
     const broken: AgentDriver = {
