@@ -1,3 +1,4 @@
+import { projectSettingsSchema } from '../config/schema.js';
 import {
   MissionError,
   RUNTIME,
@@ -34,14 +35,8 @@ export interface RuntimeLimits {
   max_tasks_per_project: number;
 }
 
-export const DEFAULT_PROJECT_SETTINGS: ProjectSettings = {
-  pulse_interval: 60,
-  pulse_timeout: 120,
-  deadman_timeout: 300,
-  max_attempts: 3,
-  require_review: false,
-  driver: 'simulated',
-};
+/** The configuration schema's project defaults: they live there and nowhere else. */
+export const DEFAULT_PROJECT_SETTINGS: ProjectSettings = projectSettingsSchema.parse({});
 
 export const DEFAULT_LIMITS: RuntimeLimits = { max_projects: 1_000, max_instances_per_project: 200, max_tasks_per_project: 100_000 };
 

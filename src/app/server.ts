@@ -4,6 +4,8 @@ import {
   createMemoryBus,
   createNatsBus,
   createRuntime,
+  loadPlugins,
+  pluginMethods,
   PulseCredentialIssuer,
   RemoteRuntime,
   serveRuntimeOverBus,
@@ -106,6 +108,7 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
     let gatewayApp: FastifyInstance | null = null;
 
     let runtime: Runtime | null = null;
+    let methods: readonly { name: string }[] = [];
     if (hasRuntime) {
       const issuer = new PulseCredentialIssuer({
         url: () => publicUrl,
@@ -122,14 +125,19 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
       if (!hasGateway && !config.public_url) {
         logger.warn('role runtime without public_url: agents cannot be given a gateway URL and the simulated driver is off; set public_url (MC_PUBLIC_URL) to a gateway');
       }
-      const { drivers } = await startDrivers(
+      const loaded = await startDrivers(
         { drivers: config.drivers, plugins: config.plugins },
         {
           missionUrl: publicUrl,
           ...(hasGateway ? { callMethod } : remoteCall ? { callMethod: remoteCall } : {}),
           roster: (projectId) => squadOf(store.db, projectId),
+          // Command-driven agents' process groups are recorded, so a restart can end orphans.
+          onSpawn: (info) => runtime?.processStarted(info),
+          onExit: (info) => runtime?.processExited(info),
         },
       );
+      const { drivers } = loaded;
+      methods = loaded.methods;
       for (const driver of drivers.values()) issuer.watch(driver);
       // No `bus` here: with NATS, serveRuntimeOverBus publishes each committed batch (once,
       // splitting batches over the payload limit); the in-process bus has no other listener.
@@ -151,6 +159,15 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
       });
       const report = started.start();
       logger.info({ report }, 'actors restored');
+      // SIGHUP: new projects' defaults and the limits apply from now on (SPEC §10).
+      const unsubscribeSettings = ctx.config.subscribe((next) => {
+        try {
+          started.updateSettings({ defaults: next.projects.defaults, limits: next.limits });
+        } catch (err) {
+          logger.error({ err }, 'reloaded project defaults or limits refused; the previous ones stay');
+        }
+      });
+      closers.push(unsubscribeSettings);
       closers.push(startStandups(started, { writeDaily: (p, at, text) => workspace.appendDaily(p, at, { author: 'standup', text }), logger }));
       if (nats.url) {
         const service = serveRuntimeOverBus(started, bus, {
@@ -169,6 +186,7 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
     if (runtime) {
       missionRuntime = runtime;
     } else {
+      methods = pluginMethods(await loadPlugins(config.plugins));
       const remote = new RemoteRuntime(bus, {
         timeoutMs: nats.request_timeout_ms,
         onGap: (gap) => logger.debug(gap, 'events missed on NATS: read from the event log'),
@@ -203,6 +221,7 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
           bus,
           ...(runtime ? { drivers: runtime.drivers } : {}),
           readiness,
+          pluginMethods: methods,
           logger,
           webRoot: join(packageRoot(), 'web', 'dist'),
         })

@@ -97,4 +97,6 @@ export interface GatewayOptions {
   clock?: Clock;
   /** The built web app (`web/dist`); served with an SPA fallback when it holds an index.html. */
   webRoot?: string;
+  /** Mission methods of plugins, registered beside the built-in ones (checked first). */
+  pluginMethods?: readonly { name: string }[];
 }

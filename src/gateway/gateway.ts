@@ -3,7 +3,8 @@ import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { projectSettingsSchema } from '../config/schema.js';
 import { randomUUID } from 'node:crypto';
 import { packageVersion } from '../config/index.js';
 import { systemClock, type ProjectSettings } from '../core/index.js';
@@ -17,7 +18,8 @@ import { FeedHub } from './feed/hub.js';
 import { wsPlugin } from './feed/ws.js';
 import { toolManifest } from './manifest/tools.js';
 import { mcpPlugin } from './mcp/http.js';
-import { MethodRegistry } from './methods/index.js';
+import { METHODS, MethodRegistry } from './methods/index.js';
+import { pluginMethodDefs } from './methods/plugin.js';
 import { opsPlugin } from './ops/health.js';
 import { GatewayMetrics } from './ops/metrics.js';
 import { addSecurityHeaders } from './ops/security-headers.js';
@@ -26,14 +28,7 @@ import type { Services } from './registry/method.js';
 import { RpcDispatcher } from './rpc/dispatch.js';
 import { httpRpcPlugin } from './rpc/http.js';
 
-const DEFAULT_PROJECT_SETTINGS: ProjectSettings = {
-  pulse_interval: 60,
-  pulse_timeout: 120,
-  deadman_timeout: 300,
-  max_attempts: 3,
-  require_review: false,
-  driver: 'simulated',
-};
+const DEFAULT_PROJECT_SETTINGS: ProjectSettings = projectSettingsSchema.parse({});
 const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
 
 /** Secrets never reach the log (SPEC §9): headers, passwords, tokens, and `?token=` in URLs. */
@@ -82,7 +77,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     loggerInstance: logger,
     genReqId: () => randomUUID(),
     // Agents call /rpc many times per pulse: one line per request at debug, not two at info.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: Math.max(1024, requestBytes()),
     trustProxy: false,
   }) as unknown as FastifyInstance;
@@ -95,7 +90,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   }
   const resolver = new CredentialResolver(accounts.tokens, accounts.users, queries, now);
   const limiter = new RateLimiter(() => limits().rate_limit_per_minute, now);
-  const registry = new MethodRegistry();
+  const registry = new MethodRegistry([...METHODS, ...pluginMethodDefs(options.pluginMethods ?? [])]);
   const hub = new FeedHub(runtime, {
     queries,
     retentionEvents: () => limits().feed_retention_events,
@@ -112,7 +107,10 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     workspace: options.workspace,
     machines: options.machines ?? defaultMachines(),
     config,
-    projectDefaults: config.projects?.defaults ?? DEFAULT_PROJECT_SETTINGS,
+    // Reloaded on SIGHUP, as the runtime's: projects without explicit settings show the new ones.
+    get projectDefaults() {
+      return live.projects?.defaults ?? DEFAULT_PROJECT_SETTINGS;
+    },
   };
   const dispatcher = new RpcDispatcher(registry, services, limiter, metrics, logger);
 

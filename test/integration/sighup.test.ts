@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rpc, signIn, unwrap } from '../../bench/lib/mission-client.js';
 import { ChildOutput, exitOf, spawnTs, stopChild } from '../support/child.js';
 
 let dir: string;
@@ -66,6 +67,49 @@ describe('SIGHUP', () => {
     const refused = await out.waitFor(/configuration reload refused/);
     expect(refused).toContain('log_level = \\"chatty\\"');
     expect(child.exitCode).toBeNull();
+
+    child.kill('SIGTERM');
+    expect(await exitOf(child)).toBe(0);
+  });
+
+  it('applies reloaded project defaults to the runtime and the gateway; a default breaking the deadman rule is refused', async () => {
+    const file = join(dir, 'mc.json');
+    const write = (defaults: Record<string, number>): void =>
+      writeFileSync(file, JSON.stringify({ port: 0, data_dir: join(dir, 'data'), admin: { username: 'root', password: 'root-password-1' }, projects: { defaults } }));
+    write({ pulse_interval: 60, pulse_timeout: 120, deadman_timeout: 300 });
+    child = spawnTs('src/cli/main.ts', ['serve', '--config', file]);
+    const out = new ChildOutput(child);
+    const url = (JSON.parse(await out.waitFor(/listening on http/)) as { url: string }).url;
+    const token = await signIn(url, 'root', 'root-password-1');
+    unwrap(await rpc(url, token, 'mission.soul.create', { soul_id: 'scout', name: 'Scout' }));
+    unwrap(await rpc(url, token, 'mission.project.init', { project_name: 'Before', project_id: 'before', base_id: ['scout'] }));
+    unwrap(await rpc(url, token, 'mission.project.init', { project_name: 'Pinned', project_id: 'pinned', base_id: ['scout'], settings: { pulse_interval: 30 } }));
+    type Settings = { pulse_interval: number; deadman_timeout: number };
+    const settingsOf = async (id: string): Promise<Settings> => unwrap(await rpc<{ project: { settings: Settings } }>(url, token, 'mission.project.get', { project_id: id })).project.settings;
+    expect((await settingsOf('before')).pulse_interval).toBe(60);
+
+    write({ pulse_interval: 1, pulse_timeout: 5, deadman_timeout: 400 });
+    child.kill('SIGHUP');
+    await out.waitFor(/"msg":"configuration reloaded \(SIGHUP\)/);
+    // Projects that follow the defaults follow the new ones; explicit settings stay.
+    expect(await settingsOf('before')).toMatchObject({ pulse_interval: 1, deadman_timeout: 400 });
+    expect((await settingsOf('pinned')).pulse_interval).toBe(30);
+    unwrap(await rpc(url, token, 'mission.project.init', { project_name: 'After', project_id: 'after', base_id: ['scout'] }));
+    expect((await settingsOf('after')).pulse_interval).toBe(1);
+    // The runtime schedules with them too: the new project's instance pulses every second
+    // (three pulses in a few seconds, where the old defaults allow one a minute).
+    const pulses = new Set<number>();
+    for (const until = Date.now() + 10_000; pulses.size < 3 && Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
+      const agent = unwrap(await rpc<{ last_pulse_at: number | null }>(url, token, 'mission.agent.get', { instance_id: 'scout:after' }));
+      if (agent.last_pulse_at !== null) pulses.add(agent.last_pulse_at);
+    }
+    expect(pulses.size).toBeGreaterThanOrEqual(3);
+
+    // A deadman under 2 × interval + timeout is refused by the schema; the server keeps going.
+    write({ pulse_interval: 90, pulse_timeout: 120, deadman_timeout: 250 });
+    child.kill('SIGHUP');
+    expect(await out.waitFor(/configuration reload refused/)).toContain('deadman_timeout');
+    expect((await settingsOf('before')).deadman_timeout).toBe(400);
 
     child.kill('SIGTERM');
     expect(await exitOf(child)).toBe(0);

@@ -1,3 +1,4 @@
+import { MissionError } from '../../core/index.js';
 import type { MethodDef } from '../registry/method.js';
 import { agentMethods } from './agent.js';
 import { controlMethods } from './control.js';
@@ -31,7 +32,7 @@ export class MethodRegistry {
   constructor(readonly methods: readonly MethodDef[] = METHODS) {
     for (const m of methods) {
       for (const name of [m.name, ...m.aliases]) {
-        if (this.byName.has(name)) throw new Error(`duplicate mission method name ${name}`);
+        if (this.byName.has(name)) throw new MissionError('CONFIG_INVALID', `duplicate mission method name ${name}`, { method: name });
         this.byName.set(name, m);
       }
     }
