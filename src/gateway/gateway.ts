@@ -145,11 +145,19 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   app.get('/api/tools', async () => ({ tools: manifest }));
 
   if (options.webRoot && existsSync(join(options.webRoot, 'index.html'))) {
-    await app.register(fastifyStatic, { root: resolve(options.webRoot), wildcard: false });
-    // Client-side routes (/p/:project_id …) load the app; API paths keep their 404.
+    await app.register(fastifyStatic, {
+      root: resolve(options.webRoot),
+      wildcard: false,
+      cacheControl: false,
+      // Built assets carry a content hash in their name: cache them for good; the page never.
+      setHeaders: (res, path) => res.setHeader('cache-control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache'),
+    });
+    // Client-side routes (/p/:project_id …) load the app; API paths and missing files keep their
+    // 404 (an old page asking for a chunk of a previous build must not get HTML as a script).
     app.setNotFoundHandler((req, reply) => {
       const api = /^\/(rpc|ws|mcp|api|auth|metrics|healthz|readyz)(\/|$|\?)/.test(req.url);
-      if (req.method === 'GET' && !api) return reply.type('text/html').sendFile('index.html');
+      const file = /^\/assets\/|\.[a-z0-9]+(\?|$)/i.test(req.url);
+      if (req.method === 'GET' && !api && !file) return reply.type('text/html').header('cache-control', 'no-cache').sendFile('index.html');
       return reply.code(404).send({ error: { code: 'NOT_FOUND', severity: 'permanent', message: 'No such route' } });
     });
   }

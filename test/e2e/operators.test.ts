@@ -46,11 +46,14 @@ describe('operator views against a real server', () => {
     await jarvis.getByRole('button', { name: 'Pause' }).click();
     await page.locator(`[data-testid="agent-jarvis:${P}"][data-state=paused]`).waitFor({ timeout: 3000 });
     expect(await agentState(`jarvis:${P}`)).toBe('paused');
+    // A paused instance is not pulsed (SPEC §4): no countdown, the card says what brings it back.
+    expect(await jarvis.locator('[data-testid=next-pulse]').innerText()).toBe('after resume');
     // The change shows up in the activity feed, pushed by the server.
     await page.locator('[data-testid=activity-feed] li', { hasText: 'agent.paused' }).waitFor({ timeout: 3000 });
 
     await jarvis.getByRole('button', { name: 'Resume' }).click();
     await page.locator(`[data-testid="agent-jarvis:${P}"][data-state=idle]`).waitFor({ timeout: 3000 });
+    expect(await jarvis.locator('[data-testid=next-pulse]').innerText()).toMatch(/^in \d|ago$|^now$/);
 
     const shuri = page.locator(`[data-testid="agent-shuri:${P}"]`);
     await shuri.getByRole('button', { name: 'Destroy' }).click();

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -89,6 +89,8 @@ describe('web app', () => {
   it('serves the built app, its client routes, and keeps API 404s', async () => {
     const web = mkdtempSync(join(tmpdir(), 'mc-web-'));
     writeFileSync(join(web, 'index.html'), '<!doctype html><title>Mission Control</title>');
+    mkdirSync(join(web, 'assets'));
+    writeFileSync(join(web, 'assets', 'main-abc123.js'), 'export {};');
     const app = await createGateway({ config: { limits: TEST_LIMITS }, store: h.store, runtime: h.runtime, logger: pino({ level: 'silent' }), webRoot: web });
     try {
       expect((await app.inject({ url: '/' })).body).toContain('Mission Control');
@@ -97,6 +99,17 @@ describe('web app', () => {
       expect(route.body).toContain('Mission Control');
       expect(route.headers['content-security-policy']).toContain("default-src 'self'");
       expect((await app.inject({ url: '/api/nope' })).statusCode).toBe(404);
+      // Hashed assets are cached for good, the page never; a chunk of another build is a 404,
+      // not the page served as a script.
+      const asset = await app.inject({ url: '/assets/main-abc123.js' });
+      expect(asset.statusCode).toBe(200);
+      expect(asset.headers['cache-control']).toContain('immutable');
+      expect((await app.inject({ url: '/' })).headers['cache-control']).toBe('no-cache');
+      expect(route.headers['cache-control']).toBe('no-cache');
+      const stale = await app.inject({ url: '/assets/main-old999.js' });
+      expect(stale.statusCode).toBe(404);
+      expect(stale.headers['content-type']).not.toContain('text/html');
+      expect((await app.inject({ url: '/favicon.ico' })).statusCode).toBe(404);
     } finally {
       await app.close();
       rmSync(web, { recursive: true, force: true });

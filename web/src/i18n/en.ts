@@ -142,6 +142,8 @@ export const en = {
     currentTask: 'Current task',
     lastPulse: 'Last pulse',
     nextPulse: 'Next pulse',
+    /** Why a blocked or paused instance has no next pulse (SPEC §4: neither pulses). */
+    pulsesHeld: { blocked: 'after a human answers', paused: 'after resume', destroyed: 'never' } as Record<string, string>,
     deadman: 'Deadman in',
     soul: 'Soul',
     soulVersion: (v: number, driver: string) => `v${v} · ${driver}`,

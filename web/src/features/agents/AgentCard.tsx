@@ -40,8 +40,13 @@ function actionsFor(agent: AgentView): AgentAction[] {
  */
 function deadmanTone(agent: AgentView, left: number): string {
   if (left <= 0) return 'text-danger';
-  const nextPulseFirst = agent.next_pulse_at !== null && agent.state !== 'paused' && agent.deadman_at !== null && agent.next_pulse_at < agent.deadman_at;
+  const nextPulseFirst = agent.next_pulse_at !== null && !pulsesHeld(agent) && agent.deadman_at !== null && agent.next_pulse_at < agent.deadman_at;
   return nextPulseFirst ? '' : 'text-warn';
+}
+
+/** A blocked, paused or destroyed instance is not pulsed (SPEC §4), whatever slot it keeps. */
+function pulsesHeld(agent: AgentView): boolean {
+  return agent.state === 'blocked' || agent.state === 'paused' || agent.state === 'destroyed';
 }
 
 export function AgentCard({ agent, now, operable }: { agent: AgentView; now: number; operable: boolean }): React.JSX.Element {
@@ -87,7 +92,7 @@ export function AgentCard({ agent, now, operable }: { agent: AgentView; now: num
         <dt>{t.agents.lastPulse}</dt>
         <dd>{relative(agent.last_pulse_at, now)}</dd>
         <dt>{t.agents.nextPulse}</dt>
-        <dd className="tabular" data-testid="next-pulse">{agent.next_pulse_at !== null && agent.state !== 'paused' ? relative(agent.next_pulse_at, now) : t.app.none}</dd>
+        <dd className="tabular" data-testid="next-pulse">{pulsesHeld(agent) ? <span className="muted">{t.agents.pulsesHeld[agent.state] ?? t.app.none}</span> : agent.next_pulse_at !== null ? relative(agent.next_pulse_at, now) : t.app.none}</dd>
         {deadmanLeft !== null && (
           <>
             <dt>{t.agents.deadman}</dt>
