@@ -8,6 +8,7 @@ import {
   pluginMethods,
   PulseCredentialIssuer,
   RemoteRuntime,
+  rosterOf,
   serveRuntimeOverBus,
   startDrivers,
   startStandups,
@@ -125,12 +126,13 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
       if (!hasGateway && !config.public_url) {
         logger.warn('role runtime without public_url: agents cannot be given a gateway URL and the simulated driver is off; set public_url (MC_PUBLIC_URL) to a gateway');
       }
+      const rosterRepos = createRepositories(store.db);
       const loaded = await startDrivers(
         { drivers: config.drivers, plugins: config.plugins },
         {
           missionUrl: publicUrl,
           ...(hasGateway ? { callMethod } : remoteCall ? { callMethod: remoteCall } : {}),
-          roster: (projectId) => squadOf(store.db, projectId),
+          roster: (projectId) => rosterOf(rosterRepos, projectId),
           // Command-driven agents' process groups are recorded, so a restart can end orphans.
           onSpawn: (info) => runtime?.processStarted(info),
           onExit: (info) => runtime?.processExited(info),
@@ -275,17 +277,6 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
   }
 }
 
-/** The live instances of a project with their souls' roles and skills (the simulated squad's roster). */
-function squadOf(db: SqliteDatabase, projectId: string): { soul_id: string; name: string; role: string; skills: string[] }[] {
-  const repos = createRepositories(db);
-  return repos.agents
-    .inProject(projectId)
-    .filter((a) => a.state !== 'destroyed')
-    .flatMap((a) => {
-      const soul = repos.souls.get(a.soul_id);
-      return soul ? [{ soul_id: soul.id, name: soul.name, role: soul.role, skills: soul.skills }] : [];
-    });
-}
 
 /** Creates the configured administrator unless it exists, tolerating a process that raced us to it. */
 async function ensureAdmin(accounts: Accounts, admin: { username: string; password: string }): Promise<'created' | 'exists'> {

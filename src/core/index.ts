@@ -6,3 +6,5 @@ export * from './principal.js';
 export * from './views.js';
 export * from './commands.js';
 export * from './feed.js';
+export * from './project-files.js';
+export * from './process.js';

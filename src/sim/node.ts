@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { createMemoryBus, createRuntime, SimulatedDriver, type ProjectFiles, type Runtime } from '../actors/index.js';
+import { createMemoryBus, createRuntime, rosterOf, SimulatedDriver, type ProjectFiles, type Runtime } from '../actors/index.js';
 import { agentMethodPath } from '../app/index.js';
 import { ManualClock, MissionError, type ProjectSettings } from '../core/index.js';
 import { Accounts, createGateway } from '../gateway/index.js';
@@ -179,12 +179,3 @@ function trackedFiles(files: object, activity: Activity, dead: () => boolean): P
   return wrapped as unknown as ProjectFiles;
 }
 
-function rosterOf(repos: Repositories, projectId: string): { soul_id: string; name: string; role: string; skills: string[] }[] {
-  return repos.agents
-    .inProject(projectId)
-    .filter((a) => a.state !== 'destroyed')
-    .flatMap((a) => {
-      const soul = repos.souls.get(a.soul_id);
-      return soul ? [{ soul_id: soul.id, name: soul.name, role: soul.role, skills: soul.skills }] : [];
-    });
-}

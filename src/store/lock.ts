@@ -1,19 +1,9 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { MissionError } from '../core/index.js';
+import { MissionError, isProcessAlive } from '../core/index.js';
 
 export const DATA_DIR_LOCK_FILE = 'mission-control.lock';
 
-/** True when a process with this pid exists (EPERM means it exists but belongs to someone else). */
-export function isProcessAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function readHolder(file: string): number | null {
   try {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MissionError } from '../core/index.js';
+import { MissionError, isProcessAlive } from '../core/index.js';
 
 /**
  * Per-path file locks (SPEC §7) that hold within this process (a FIFO queue per path) and
@@ -50,16 +50,6 @@ function holderIsLive(holder: LockHolder): boolean {
   return isProcessAlive(holder.pid);
 }
 
-/** True unless the OS says no process has this pid (EPERM means it exists under another user). */
-export function isProcessAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function readHolder(lockFile: string): Promise<LockHolder | null | 'missing'> {
   let text: string;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AgentView, TaskEventView, TaskView } from '../core/index.js';
+import type { ProjectFiles, PulsePromptState } from '../core/index.js';
 import { KANBAN_FILE } from './layout.js';
 import { parseMentions } from './mentions.js';
 import type { LeadBrief } from './lead-brief.js';
@@ -8,30 +8,11 @@ import { buildPulsePrompt, type PulsePromptOptions } from './pulse-prompt.js';
 import { learnedExcerpt, splitNotifications, taskEventNotes } from './pulse-state.js';
 import type { Workspace } from './workspace.js';
 
-/**
- * The workspace as the runtime's after-commit file effects (`ProjectFiles` in
- * src/actors/files.ts, matched structurally so this folder does not depend on the runtime).
- */
-export interface RuntimePulseState {
-  pulse_id: string;
-  project_id: string;
-  instance: AgentView;
-  task: TaskView | null;
-  recent_task_events: TaskEventView[];
-  notifications: { id: number; kind: string; body: string; task_id: string | null }[];
-}
+/** The runtime's pulse state, as the workspace's prompt builder reads it. */
+export type RuntimePulseState = PulsePromptState;
 
-export interface WorkspaceProjectFiles {
-  projectCreated(projectId: string, name: string): Promise<void>;
-  projectDeleted(projectId: string): Promise<void>;
-  soulWritten(soulId: string, soulMd: string): Promise<void>;
-  instanceCreated(projectId: string, soulId: string, soulMd: string): Promise<void>;
-  instanceDestroyed(projectId: string, soulId: string): Promise<void>;
-  writeKanban(projectId: string, tasks: TaskView[]): Promise<void>;
-  appendChronicle(projectId: string, entry: { summary: string; technical_debt?: string; author: string; at: number }): Promise<void>;
-  appendDaily(projectId: string, entry: { instance_id: string; pulse_id: string; outcome: string; at: number }): Promise<void>;
-  distillMemory(projectId: string, soulId: string, summary: string, archiveWorkingNotes: boolean): Promise<void>;
-  buildPulsePrompt(state: RuntimePulseState): Promise<string>;
+/** The workspace as the runtime's after-commit file effects, plus @mention parsing for the gateway. */
+export interface WorkspaceProjectFiles extends ProjectFiles {
   parseMentions(text: string): string[];
 }
 

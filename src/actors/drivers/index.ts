@@ -4,4 +4,4 @@ export { CommandDriver, commandDriverConfig, groupAlive, terminateGroup, type Co
 export { OpenClawDriver, openClawDriverConfig, sessionKeyFor, instanceFromSessionKey, type OpenClawDriverConfig } from './openclaw/index.js';
 export { default as builtinDrivers } from './builtin.js';
 export { PulseCredentialIssuer, type PulseCredentialStore } from './pulse-credentials.js';
-export { SimulatedDriver, demoSquad, planAssignments, type SimulatedDriverOptions, type SquadMember, type CallMethod, type DemoSquad } from './simulated/index.js';
+export { SimulatedDriver, demoSquad, planAssignments, rosterOf, type SimulatedDriverOptions, type SquadMember, type CallMethod, type DemoSquad } from './simulated/index.js';

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Config } from '../../config/index.js';
+import { Accounts } from '../../gateway/index.js';
 import { databaseFile, openDatabase, openStore, type SqliteDatabase } from '../../store/index.js';
 
 /**
@@ -17,4 +18,14 @@ export async function openAccountsDb(config: Config): Promise<{ db: SqliteDataba
   }
   const store = await openStore({ dataDir: config.data_dir, busyTimeoutMs: config.busy_timeout_ms });
   return { db: store.db, close: () => store.close() };
+}
+
+/** Runs `fn` with the accounts of the data dir, closing the database after it, whatever happens. */
+export async function withAccounts<T>(config: Config, fn: (accounts: Accounts) => T | Promise<T>): Promise<T> {
+  const db = await openAccountsDb(config);
+  try {
+    return await fn(new Accounts(db.db));
+  } finally {
+    db.close();
+  }
 }

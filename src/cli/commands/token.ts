@@ -1,6 +1,5 @@
-import { Accounts } from '../../gateway/index.js';
 import { CONFIG_HELP, CONFIG_OPTIONS, configFromFlags, EXIT, UsageError, type CliCommand } from '../command.js';
-import { openAccountsDb } from './accounts-db.js';
+import { withAccounts } from './accounts-db.js';
 
 export const tokenCommand: CliCommand = {
   name: 'token',
@@ -42,42 +41,29 @@ export const tokenCommand: CliCommand = {
       const ttl = str('ttl-days');
       const days = ttl === undefined ? undefined : Number(ttl);
       if (days !== undefined && !(Number.isFinite(days) && days > 0)) throw new UsageError('--ttl-days must be a positive number');
-      const db = await openAccountsDb(config);
-      try {
-        const { token } = new Accounts(db.db).createToken(subjects[0]!, {
+      const { token } = await withAccounts(config, (accounts) =>
+        accounts.createToken(subjects[0]!, {
           ...(str('label') !== undefined ? { label: str('label')! } : {}),
           ...(days !== undefined ? { ttlMs: days * 86_400_000 } : {}),
-        });
-        ctx.out(token);
-      } finally {
-        db.close();
-      }
+        }),
+      );
+      ctx.out(token);
       return EXIT.ok;
     }
     if (action === 'list') {
-      const db = await openAccountsDb(config);
-      try {
-        for (const t of new Accounts(db.db).tokens.list()) {
-          const subject = t.instance_id ?? t.driver_name ?? (t.user_id !== null ? `user#${t.user_id}` : '?');
-          const state = t.revoked_at ? 'revoked' : t.expires_at && t.expires_at < Date.now() ? 'expired' : 'live';
-          ctx.out(`${t.id}\t${t.kind}\t${subject}\t${state}\t${t.label ?? ''}`);
-        }
-      } finally {
-        db.close();
+      for (const t of await withAccounts(config, (accounts) => accounts.tokens.list())) {
+        const subject = t.instance_id ?? t.driver_name ?? (t.user_id !== null ? `user#${t.user_id}` : '?');
+        const state = t.revoked_at ? 'revoked' : t.expires_at && t.expires_at < Date.now() ? 'expired' : 'live';
+        ctx.out(`${t.id}\t${t.kind}\t${subject}\t${state}\t${t.label ?? ''}`);
       }
       return EXIT.ok;
     }
     if (action === 'revoke') {
       const id = Number(str('id'));
       if (!Number.isSafeInteger(id) || id <= 0) throw new UsageError('token revoke needs --id <n> (see token list)');
-      const db = await openAccountsDb(config);
-      try {
-        const done = new Accounts(db.db).tokens.revokeById(id, Date.now());
-        ctx.out(done ? `revoked token ${id}` : `token ${id} was not live`);
-        return done ? EXIT.ok : EXIT.failure;
-      } finally {
-        db.close();
-      }
+      const done = await withAccounts(config, (accounts) => accounts.tokens.revokeById(id, Date.now()));
+      ctx.out(done ? `revoked token ${id}` : `token ${id} was not live`);
+      return done ? EXIT.ok : EXIT.failure;
     }
     throw new UsageError(`unknown action "${action ?? ''}"; use create, list or revoke`);
   },

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { text } from 'node:stream/consumers';
 import type { ProjectRole } from '../../core/index.js';
-import { Accounts } from '../../gateway/index.js';
 import { CONFIG_HELP, CONFIG_OPTIONS, configFromFlags, EXIT, UsageError, type CliCommand } from '../command.js';
-import { openAccountsDb } from './accounts-db.js';
+import { withAccounts } from './accounts-db.js';
 
 export const userCommand: CliCommand = {
   name: 'user',
@@ -33,40 +32,27 @@ export const userCommand: CliCommand = {
         password = randomBytes(18).toString('base64url');
         generated = true;
       }
-      const db = await openAccountsDb(config);
-      try {
-        const user = await new Accounts(db.db).addUser(args[0]!, password, ctx.values.admin === true);
-        ctx.out(`created user ${user.username}${user.is_admin ? ' (admin)' : ''}`);
-        if (generated) ctx.out(`password: ${password}`);
-      } finally {
-        db.close();
-      }
+      const user = await withAccounts(config, (accounts) => accounts.addUser(args[0]!, password, ctx.values.admin === true));
+      ctx.out(`created user ${user.username}${user.is_admin ? ' (admin)' : ''}`);
+      if (generated) ctx.out(`password: ${password}`);
       return EXIT.ok;
     }
     if (action === 'grant') {
       if (args.length !== 3) throw new UsageError('user grant takes <name> <project_id> <role>');
       const [name, project, role] = args as [string, string, string];
       if (!['owner', 'member', 'viewer'].includes(role)) throw new UsageError('role must be owner, member or viewer');
-      const db = await openAccountsDb(config);
-      try {
-        new Accounts(db.db).grant(name, project, role as ProjectRole);
-        ctx.out(`${name} is ${role} of ${project}`);
-      } finally {
-        db.close();
-      }
+      await withAccounts(config, (accounts) => accounts.grant(name, project, role as ProjectRole));
+      ctx.out(`${name} is ${role} of ${project}`);
       return EXIT.ok;
     }
     if (action === 'list') {
-      const db = await openAccountsDb(config);
-      try {
-        const accounts = new Accounts(db.db);
-        for (const u of accounts.users.list()) {
+      const lines = await withAccounts(config, (accounts) =>
+        accounts.users.list().map((u) => {
           const roles = accounts.memberships.forUser(u.id).map((m) => `${m.project_id}:${m.role}`);
-          ctx.out(`${u.username}${u.is_admin ? ' admin' : ''}${u.disabled_at ? ' disabled' : ''}${roles.length ? ' ' + roles.join(' ') : ''}`);
-        }
-      } finally {
-        db.close();
-      }
+          return `${u.username}${u.is_admin ? ' admin' : ''}${u.disabled_at ? ' disabled' : ''}${roles.length ? ' ' + roles.join(' ') : ''}`;
+        }),
+      );
+      for (const line of lines) ctx.out(line);
       return EXIT.ok;
     }
     throw new UsageError(`unknown action "${action ?? ''}"; use add, grant or list`);
