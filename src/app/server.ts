@@ -170,7 +170,14 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
         }
       });
       closers.push(unsubscribeSettings);
-      closers.push(startStandups(started, { writeDaily: (p, at, text) => workspace.appendDaily(p, at, { author: 'standup', text }), logger }));
+      closers.push(
+        startStandups(started, {
+          writeDaily: (p, at, text) => workspace.appendDaily(p, at, { author: 'standup', text }),
+          logger,
+          // The demo project is created after start: its first standup within a minute, not 15.
+          ...(config.demo ? { checkEveryMs: 60_000 } : {}),
+        }),
+      );
       if (nats.url) {
         const service = serveRuntimeOverBus(started, bus, {
           onError: (err, where) => logger.warn({ err, ...where }, 'runtime over NATS'),

@@ -6,6 +6,7 @@ import { bearerOf, type Caller, type CredentialResolver } from '../auth/credenti
 import type { RpcDispatcher } from '../rpc/dispatch.js';
 import { codeErrorResponse } from '../rpc/protocol.js';
 import type { FeedHub } from './hub.js';
+import type { FeedSink } from './session.js';
 
 export interface WsOptions {
   dispatcher: RpcDispatcher;
@@ -37,6 +38,30 @@ function sameOrigin(origin: string | undefined, host: string | undefined): boole
 }
 
 /**
+ * A dropped client that stops reading cannot complete the closing handshake; `ws` would hold its
+ * socket and unsent buffers for 30 s. Ours get this long to read the close frame, then go.
+ */
+const CLOSE_GRACE_MS = 10_000;
+
+function closingWithin(socket: WebSocket, graceMs: number): FeedSink {
+  return {
+    get bufferedAmount() {
+      return socket.bufferedAmount;
+    },
+    get readyState() {
+      return socket.readyState;
+    },
+    send: (data, cb) => socket.send(data, cb),
+    close: (code, reason) => {
+      socket.close(code, reason);
+      const timer = setTimeout(() => socket.terminate(), graceMs);
+      timer.unref();
+      socket.once('close', () => clearTimeout(timer));
+    },
+  };
+}
+
+/**
  * `/ws`: the same JSON-RPC requests as `/rpc`, plus server notifications (the feed). Authenticated
  * at the upgrade by cookie, bearer or `?token=`; refused before the upgrade when over the limit.
  */
@@ -63,7 +88,7 @@ export async function wsPlugin(app: FastifyInstance, opts: WsOptions): Promise<v
     (socket: WebSocket, req) => {
       const token = req.mcToken!;
       let requests = 0;
-      const session = opts.hub.open(socket);
+      const session = opts.hub.open(closingWithin(socket, CLOSE_GRACE_MS));
       socket.on('close', () => session.dispose());
       socket.on('error', () => session.dispose());
       socket.on('message', (data, isBinary) => {
