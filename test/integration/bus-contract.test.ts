@@ -402,6 +402,23 @@ describe('NATS bus: outages, reconnects and the request circuit', () => {
     expect(pub.breaker().state).toBe('closed');
   });
 
+  it('fails a request already waiting for its reply as soon as the connection drops, not at its timeout', async () => {
+    const [caller, responder] = [await natsBus(), await natsBus()];
+    let received = 0;
+    responder.subscribe('slow.svc', () => void received++); // takes the request, never answers
+    await responder.flush();
+    const pending = rejection(caller.request('slow.svc', 'x', { timeoutMs: 20_000 }));
+    await waitUntil('the responder has the request', () => received === 1);
+    const killedAt = Date.now();
+    await server.stop('SIGKILL');
+    const err = await pending;
+    expect(err.code).toBe('BUS_UNAVAILABLE');
+    expect(err.severity).toBe('transient');
+    expect(Date.now() - killedAt).toBeLessThan(5_000);
+    await server.restart();
+    await waitUntil('reconnected', () => caller.status() === 'connected' && responder.status() === 'connected', 15_000);
+  });
+
   it('opens the circuit after consecutive failures, probes after the cool-down and closes on success', async () => {
     const client = await natsBus({ breaker: { failureThreshold: 3, cooldownMs: 400 } });
     const responder = await natsBus();

@@ -76,6 +76,8 @@ export class NatsBus implements Bus {
   private readonly connecting: Promise<NatsConnection | null>;
   private closing: Promise<void> | null = null;
   private wakeConnectLoop: () => void = () => undefined;
+  /** Requests waiting for a reply; failed at once when the connection drops. */
+  private readonly awaiting = new Set<(err: MissionError) => void>();
 
   constructor(opts: NatsBusOptions) {
     this.circuit = new CircuitBreaker({
@@ -177,11 +179,19 @@ export class NatsBus implements Bus {
       async () => {
         // The client would queue the request until it reconnects; fail now, the caller may retry.
         if (this.current !== 'connected') throw new MissionError('BUS_UNAVAILABLE', 'NATS is reconnecting', { subject, status: this.current });
+        // A reply cannot come over a dropped connection (nats.js would wait out the timeout):
+        // fail now with a transient error; a retry with the same idempotency key is safe.
+        let dropped: (err: MissionError) => void = () => undefined;
+        const lost = new Promise<never>((_, reject) => (dropped = reject));
+        this.awaiting.add(dropped);
+        const pending = nc.request(subject, bytes, { timeout: opts.timeoutMs, ...(hdrs ? { headers: hdrs } : {}) });
+        pending.catch(() => undefined);
         try {
-          const reply = await nc.request(subject, bytes, { timeout: opts.timeoutMs, ...(hdrs ? { headers: hdrs } : {}) });
-          return this.toBusMessage(reply);
+          return this.toBusMessage(await Promise.race([pending, lost]));
         } catch (err) {
           throw toMissionError(err, subject, opts.timeoutMs);
+        } finally {
+          this.awaiting.delete(dropped);
         }
       },
       { isFailure: (err) => isMissionError(err) && (err.code === 'TIMEOUT' || err.code === 'BUS_UNAVAILABLE') },
@@ -298,6 +308,10 @@ export class NatsBus implements Bus {
     // Failures counted while disconnected say nothing about the fresh connection.
     if (next === 'connected') this.circuit.recordSuccess();
     this.current = next;
+    if (next !== 'connected') {
+      for (const drop of [...this.awaiting]) drop(new MissionError('BUS_UNAVAILABLE', 'The NATS connection dropped before the reply came', { status: next }));
+      this.awaiting.clear();
+    }
     for (const listener of this.listeners) listener(next);
   }
 }
