@@ -202,15 +202,19 @@ export class GroupCommitter {
       all.push(...committed);
     }
     writeRows();
-    const snapshots: SnapshotRow[] = [];
+    // Rows whose passive flag stays are rewritten in place; new rows and flips are upserted.
+    const rewrites: SnapshotRow[] = [];
+    const upserts: SnapshotRow[] = [];
     for (const entry of touched.values()) {
       const last = lastOfActor.get(entry.id);
       const snap = this.host.snapshot(entry);
       const view = last?.payload.view ?? entry.spec.view(snap, entry.meta);
       entry.spec.project(repos, view, snap, entry.meta);
-      snapshots.push(this.host.persistedRow(entry, last?.seq ?? this.lastSeq.get(entry.projectId) ?? 0, last));
+      const row = this.host.persistedRow(entry, last?.seq ?? this.lastSeq.get(entry.projectId) ?? 0, last);
+      (row.passive === entry.storedPassive ? rewrites : upserts).push(row);
     }
-    repos.snapshots.upsertMany(snapshots);
+    repos.snapshots.rewriteMany(rewrites);
+    repos.snapshots.upsertMany(upserts);
     for (const p of projects) repos.projects.setLastSeq(p, this.lastSeq.get(p)!);
     for (const { unit } of batch) {
       if (unit.idempotency && unit.answer) {

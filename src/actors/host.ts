@@ -13,6 +13,11 @@ export interface ResidentActor {
   meta: ActorMeta;
   /** Created by a unit not yet committed: a failed commit removes it instead of reloading it. */
   uncommitted: boolean;
+  /**
+   * The `passive` flag of the actor's committed snapshot row (null: no row yet). While it holds,
+   * the commit rewrites the row in place without touching the resident index.
+   */
+  storedPassive: 0 | 1 | null;
 }
 
 export interface RestoreReport {
@@ -25,6 +30,33 @@ type MachineEvent = EventObject & { by: By };
 
 // A machine action that throws would be rethrown from a timer (unhandled) without an observer.
 const swallowActorError = { error: () => undefined };
+
+/**
+ * The JSON of `actor.getPersistedSnapshot()`, written once per actor per commit. For a machine
+ * snapshot with no child actors and no history it is built directly from the snapshot's fields,
+ * in the order XState's own persisted form has them (status, output, error, value, historyValue,
+ * context, children), which is the same text: XState's version copies the snapshot with an
+ * object rest and walks the context for actor refs (our machines keep none there; a context
+ * holding one would be serialised through XState, see `plainContext`), a large share of a
+ * commit's CPU. Anything else goes through XState.
+ */
+function persistedJson(actor: AnyActor, snap: AnyMachineSnapshot): string {
+  if (!isEmpty(snap.children) || !isEmpty(snap.historyValue) || !plainContext(snap.context)) return JSON.stringify(actor.getPersistedSnapshot());
+  return JSON.stringify({ status: snap.status, output: snap.output, error: snap.error, value: snap.value, historyValue: {}, context: snap.context, children: {} });
+}
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
+}
+
+/** No actor ref anywhere in the context (what XState's persistContext would replace). */
+function plainContext(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  if ('sessionId' in value && 'send' in value) return false;
+  for (const key in value) if (!plainContext((value as Record<string, unknown>)[key])) return false;
+  return true;
+}
 
 /**
  * The actor host: resident root actors keyed by id, restore at start, activation of passive
@@ -171,14 +203,14 @@ export class ActorHost {
 
   /** Creates a new actor from input; it becomes durable with the unit's commit. */
   spawn(unit: CommitUnit, kind: ActorKindName, id: string, projectId: string, input: unknown): ResidentActor {
-    if (this.isResident(id) || this.repos.snapshots.get(id)) {
+    if (this.isResident(id) || this.repos.snapshots.exists(id)) {
       throw new MissionError('CONFLICT', `${kind} ${id} already exists`, { id });
     }
     const spec = this.spec(kind);
     const actor = createActor(spec.machine, { input });
     actor.subscribe(swallowActorError);
     actor.start();
-    const entry: ResidentActor = { id, projectId, spec, actor, meta: { created_at: unit.now, updated_at: unit.now }, uncommitted: true };
+    const entry: ResidentActor = { id, projectId, spec, actor, meta: { created_at: unit.now, updated_at: unit.now }, uncommitted: true, storedPassive: null };
     this.resident.set(id, entry);
     unit.touched.set(id, entry);
     return entry;
@@ -250,7 +282,9 @@ export class ActorHost {
     for (const entry of entries) {
       entry.uncommitted = false;
       this.activated.delete(entry.id);
-      if (entry.spec.isPassive(this.snapshot(entry)) && this.resident.get(entry.id) === entry) {
+      const passive = entry.spec.isPassive(this.snapshot(entry));
+      entry.storedPassive = passive ? 1 : 0;
+      if (passive && this.resident.get(entry.id) === entry) {
         entry.actor.stop();
         this.resident.delete(entry.id);
       }
@@ -288,7 +322,7 @@ export class ActorHost {
       kind: entry.spec.kind,
       machine_id: entry.spec.machineId,
       machine_version: entry.spec.machineVersion,
-      snapshot: JSON.stringify(entry.actor.getPersistedSnapshot()),
+      snapshot: persistedJson(entry.actor, snap),
       state_value: JSON.stringify(lastEvent ? lastEvent.payload.state_value : snap.value),
       passive: entry.spec.isPassive(snap) ? 1 : 0,
       seq,
@@ -317,6 +351,14 @@ export class ActorHost {
     if (snap.status === 'error' || !spec.isRestorable(snap)) throw new Error(`snapshot of ${row.actor_id} is not restorable (status ${snap.status})`);
     actor.subscribe(swallowActorError);
     actor.start();
-    return { id: row.actor_id, projectId: row.project_id, spec, actor, meta: { created_at: row.created_at, updated_at: row.updated_at }, uncommitted: false };
+    return {
+      id: row.actor_id,
+      projectId: row.project_id,
+      spec,
+      actor,
+      meta: { created_at: row.created_at, updated_at: row.updated_at },
+      uncommitted: false,
+      storedPassive: row.passive === 1 ? 1 : 0,
+    };
   }
 }

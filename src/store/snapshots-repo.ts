@@ -26,7 +26,9 @@ const SNAPSHOT_CHUNK = 16;
 export class SnapshotsRepo {
   private readonly upsertStmt;
   private readonly chunkStmt;
+  private readonly rewriteStmt;
   private readonly getStmt;
+  private readonly existsStmt;
   private readonly residentStmt;
   private readonly headsStmt;
   private readonly deleteStmt;
@@ -46,7 +48,14 @@ export class SnapshotsRepo {
          snapshot = excluded.snapshot, state_value = excluded.state_value, passive = excluded.passive,
          seq = excluded.seq, updated_at = excluded.updated_at`,
     );
+    // `passive` and `project_id` stay out of the SET: the resident index (passive, project_id)
+    // is then left alone, where an upsert rewrites its entry for every actor of every commit.
+    this.rewriteStmt = db.prepare<[string, number, string, string, number, number, string]>(
+      `UPDATE actor_snapshots SET machine_id = ?, machine_version = ?, snapshot = ?, state_value = ?, seq = ?, updated_at = ?
+       WHERE actor_id = ?`,
+    );
     this.getStmt = db.prepare<[string], SnapshotRow>('SELECT * FROM actor_snapshots WHERE actor_id = ?');
+    this.existsStmt = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM actor_snapshots WHERE actor_id = ?');
     this.residentStmt = db.prepare<[], SnapshotRow>('SELECT * FROM actor_snapshots WHERE passive = 0');
     this.headsStmt = db.prepare<[], SnapshotHead>('SELECT actor_id, project_id, kind, machine_id, machine_version FROM actor_snapshots WHERE passive = 0');
     this.deleteStmt = db.prepare<[string]>('DELETE FROM actor_snapshots WHERE actor_id = ?');
@@ -80,6 +89,23 @@ export class SnapshotsRepo {
       this.chunkStmt.run(args);
     }
     for (; i < rows.length; i++) this.upsert(rows[i]!);
+  }
+
+  /**
+   * Writes a batch of snapshots whose stored row is known to have the same `passive` flag: each
+   * row is rewritten in place. A row that turns out missing is upserted instead, so the result
+   * is always that of `upsertMany`.
+   */
+  rewriteMany(rows: readonly SnapshotRow[]): void {
+    let missing: SnapshotRow[] | undefined;
+    for (const r of rows) {
+      if (this.rewriteStmt.run(r.machine_id, r.machine_version, r.snapshot, r.state_value, r.seq, r.updated_at, r.actor_id).changes === 0) (missing ??= []).push(r);
+    }
+    if (missing) this.upsertMany(missing);
+  }
+
+  exists(actorId: string): boolean {
+    return this.existsStmt.get(actorId) !== undefined;
   }
 
   get(actorId: string): SnapshotRow | undefined {

@@ -29,7 +29,7 @@ function toView(r: TaskRow): TaskView {
     status_code: r.status,
     priority: r.priority,
     assignee_id: r.assignee_id,
-    depends_on: JSON.parse(r.depends_on) as string[],
+    depends_on: r.depends_on === '[]' ? [] : (JSON.parse(r.depends_on) as string[]),
     version: r.version,
     blocked_reason: r.blocked_reason,
     blocked_from: r.blocked_from === null ? null : statusName(r.blocked_from),
@@ -42,6 +42,7 @@ function toView(r: TaskRow): TaskView {
 /** The `tasks` projection: written from the task actor's read model in each group commit. */
 export class TasksRepo {
   private readonly upsertStmt;
+  private readonly updateStmt;
   private readonly getStmt;
   private readonly statusStmt;
   private readonly countStmt;
@@ -62,6 +63,15 @@ export class TasksRepo {
          started_at = CASE WHEN excluded.status = 1 AND started_at IS NULL THEN excluded.updated_at ELSE started_at END,
          completed_at = CASE WHEN excluded.status = 2 THEN excluded.updated_at WHEN excluded.status = 0 THEN NULL ELSE completed_at END`,
     );
+    // The upsert's DO UPDATE branch as a plain UPDATE: an existing task (every write but its
+    // first) skips the INSERT attempt and its constraint checks.
+    this.updateStmt = db.prepare<[string, string, number, number, string | null, string, number, string | null, number | null, number, number, number, number, number, number, number, string]>(
+      `UPDATE tasks SET title = ?, description = ?, status = ?, priority = ?, assignee_id = ?, depends_on = ?,
+         version = ?, blocked_reason = ?, blocked_from = ?, attempts = ?, updated_at = ?,
+         started_at = CASE WHEN ? = 1 AND started_at IS NULL THEN ? ELSE started_at END,
+         completed_at = CASE WHEN ? = 2 THEN ? WHEN ? = 0 THEN NULL ELSE completed_at END
+       WHERE id = ?`,
+    );
     this.getStmt = db.prepare<[string], TaskRow>('SELECT * FROM tasks WHERE id = ?');
     this.boardStmt = db.prepare<[string], TaskRow>('SELECT * FROM tasks WHERE project_id = ? ORDER BY status, priority, n');
     this.statusStmt = db.prepare<[string], { status: number }>('SELECT status FROM tasks WHERE id = ?');
@@ -75,6 +85,28 @@ export class TasksRepo {
   }
 
   upsert(view: TaskView, createdBy: string | null = null): void {
+    const dependsOn = view.depends_on.length === 0 ? '[]' : JSON.stringify(view.depends_on);
+    const blockedFrom = view.blocked_from === null ? null : statusCode(view.blocked_from);
+    const updated = this.updateStmt.run(
+      view.title,
+      view.description,
+      view.status_code,
+      view.priority,
+      view.assignee_id,
+      dependsOn,
+      view.version,
+      view.blocked_reason,
+      blockedFrom,
+      view.attempts,
+      view.updated_at,
+      view.status_code,
+      view.updated_at,
+      view.status_code,
+      view.updated_at,
+      view.status_code,
+      view.id,
+    );
+    if (updated.changes > 0) return;
     const n = Number(view.id.slice(view.id.lastIndexOf('-') + 1));
     this.upsertStmt.run(
       view.id,
@@ -85,10 +117,10 @@ export class TasksRepo {
       view.status_code,
       view.priority,
       view.assignee_id,
-      view.depends_on.length === 0 ? '[]' : JSON.stringify(view.depends_on),
+      dependsOn,
       view.version,
       view.blocked_reason,
-      view.blocked_from === null ? null : statusCode(view.blocked_from),
+      blockedFrom,
       view.attempts,
       createdBy,
       view.created_at,

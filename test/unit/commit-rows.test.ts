@@ -1,0 +1,97 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/index.js';
+import { openRuntime, type RuntimeFixture } from '../support/runtime-fixture.js';
+
+/**
+ * What one group commit writes per actor, as the store's readers see it: the snapshot row holds
+ * XState's persisted snapshot of the actor, its `passive` flag follows the state (and with it
+ * what a restart makes resident), and the `tasks` row keeps its first start and last completion.
+ */
+const open: RuntimeFixture[] = [];
+afterEach(async () => {
+  while (open.length) await open.pop()!.dispose();
+});
+
+async function fixture(clock: ManualClock, dir?: string): Promise<RuntimeFixture> {
+  const f = await openRuntime({ clock, scheduling: false }, dir);
+  open.push(f);
+  return f;
+}
+
+interface Stored {
+  snapshot: string;
+  passive: number;
+  state_value: string;
+}
+
+function stored(f: RuntimeFixture, id: string): Stored {
+  return f.store.db.prepare('SELECT snapshot, passive, state_value FROM actor_snapshots WHERE actor_id = ?').get(id) as Stored;
+}
+
+function times(f: RuntimeFixture, id: string): { status: number; started_at: number | null; completed_at: number | null; updated_at: number } {
+  return f.store.db.prepare('SELECT status, started_at, completed_at, updated_at FROM tasks WHERE id = ?').get(id) as never;
+}
+
+describe('commit rows', () => {
+  it('stores the text of XState getPersistedSnapshot for tasks, agents and projects in every state they pass', async () => {
+    const clock = new ManualClock(1_000);
+    const f = await fixture(clock);
+    await f.exec('soul.create', { soul_id: 'shuri', name: 'Shuri' });
+    await f.exec('project.init', { project_name: 'Vanguard', base_id: ['shuri'] });
+    await f.exec('task.create', { project_id: 'vanguard', title: 'T', assignee_id: 'shuri', depends_on: [] });
+    const check = (id: string): void => {
+      const entry = f.rt.host.find(id)!;
+      expect(stored(f, id).snapshot).toBe(JSON.stringify(entry.actor.getPersistedSnapshot()));
+    };
+    for (const id of ['vanguard', 'shuri:vanguard', 'vanguard-1']) check(id);
+    const moves: [string, Record<string, unknown>][] = [
+      ['task.move', { task_id: 'vanguard-1', new_status: 'in_progress' }],
+      ['task.move', { task_id: 'vanguard-1', new_status: 'blocked', reason: 'waiting on a key' }],
+      ['task.answer_help', { task_id: 'vanguard-1', answer: 'here it is' }],
+      ['agent.pause', { instance_id: 'shuri:vanguard' }],
+      ['agent.resume', { instance_id: 'shuri:vanguard' }],
+    ];
+    for (const [name, params] of moves) {
+      clock.advance(1_000);
+      await f.exec(name as never, params as never);
+      for (const id of ['vanguard', 'shuri:vanguard', 'vanguard-1']) check(id);
+    }
+  });
+
+  it('flips passive with the state (done, reopened, done again) and a restart makes resident exactly the non-passive', async () => {
+    const clock = new ManualClock(10_000);
+    const f = await fixture(clock);
+    await f.exec('project.init', { project_name: 'Vanguard' });
+    await f.exec('task.create', { project_id: 'vanguard', title: 'A' });
+    await f.exec('task.create', { project_id: 'vanguard', title: 'B' });
+    // Expected per step, written from SPEC §3 (done and archived tasks are passive): [status code, passive, started_at, completed_at].
+    const steps: { move: string; a: [number, number, number | null, number | null] }[] = [
+      { move: 'in_progress', a: [1, 0, 11_000, null] },
+      { move: 'done', a: [2, 1, 11_000, 12_000] },
+      { move: 'backlog', a: [0, 0, 11_000, null] },
+      { move: 'in_progress', a: [1, 0, 11_000, null] },
+      { move: 'done', a: [2, 1, 11_000, 15_000] },
+    ];
+    for (const step of steps) {
+      clock.advance(1_000);
+      await f.exec('task.move', { task_id: 'vanguard-1', new_status: step.move as never });
+      const t = times(f, 'vanguard-1');
+      expect([t.status, stored(f, 'vanguard-1').passive, t.started_at, t.completed_at]).toEqual(step.a);
+      expect(t.updated_at).toBe(clock.now());
+      expect(f.rt.host.isResident('vanguard-1')).toBe(step.a[1] === 0);
+    }
+    expect(stored(f, 'vanguard-2').passive).toBe(0);
+    // Reopen once more and restart: the reopened task is resident again, from its committed row.
+    clock.advance(1_000);
+    await f.exec('task.move', { task_id: 'vanguard-1', new_status: 'backlog' });
+    expect(stored(f, 'vanguard-1').passive).toBe(0);
+    const dir = f.dir;
+    await f.close();
+    const g = await fixture(clock, dir);
+    expect(g.rt.host.residentIds('task').sort()).toEqual(['vanguard-1', 'vanguard-2']);
+    expect(g.rt.host.snapshot(g.rt.host.find('vanguard-1')!).value).toBe('backlog');
+    await g.exec('task.move', { task_id: 'vanguard-1', new_status: 'in_progress' });
+    expect(times(g, 'vanguard-1')).toMatchObject({ status: 1, started_at: 11_000, completed_at: null });
+    expect(JSON.parse(stored(g, 'vanguard-1').state_value)).toBe('in_progress');
+  });
+});
