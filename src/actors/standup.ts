@@ -101,6 +101,27 @@ export class StandupScheduler {
     }
   }
 
+  /**
+   * Runs a file write behind the project's pending after-commit effects (its folder is created by
+   * one), so a standup of a project created a moment ago never races its folder. Errors come back.
+   */
+  private async inProjectOrder<T>(projectId: string, write: () => Promise<T>): Promise<T> {
+    let outcome: { ok: true; value: T } | { ok: false; err: unknown } | null = null;
+    await this.rt.effects.run([projectId], [
+      async () => {
+        try {
+          outcome = { ok: true, value: await write() };
+        } catch (err) {
+          outcome = { ok: false, err };
+        }
+      },
+    ]);
+    const done = outcome as { ok: true; value: T } | { ok: false; err: unknown } | null;
+    if (!done) throw new Error('standup write did not run');
+    if (!done.ok) throw done.err;
+    return done.value;
+  }
+
   /** Writes a standup now (on demand or when due): the file first, then the event that marks it done. */
   async writeNow(projectId: string): Promise<WrittenStandup> {
     const at = this.rt.clock.now();
@@ -113,7 +134,7 @@ export class StandupScheduler {
       tasks: this.rt.repos.tasks.board(projectId),
       events: this.periodEvents(projectId, last?.seq ?? 0),
     });
-    const { name } = await this.opts.writeDaily(projectId, at, renderStandup(standup));
+    const { name } = await this.inProjectOrder(projectId, () => this.opts.writeDaily(projectId, at, renderStandup(standup)));
     const summary = standupSummary(standup);
     const seq = await this.rt.runInternal((unit) => {
       const project = this.rt.host.require(projectId, 'project');

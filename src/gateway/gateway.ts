@@ -156,7 +156,8 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     // 404 (an old page asking for a chunk of a previous build must not get HTML as a script).
     app.setNotFoundHandler((req, reply) => {
       const api = /^\/(rpc|ws|mcp|api|auth|metrics|healthz|readyz)(\/|$|\?)/.test(req.url);
-      const file = /^\/assets\/|\.[a-z0-9]+(\?|$)/i.test(req.url);
+      // Built files live at the top level or under /assets/; /p/x/docs/KANBAN.md is a client route.
+      const file = /^\/assets\/|^\/[^/?]+\.[a-z0-9]+(\?|$)/i.test(req.url);
       if (req.method === 'GET' && !api && !file) return reply.type('text/html').header('cache-control', 'no-cache').sendFile('index.html');
       return reply.code(404).send({ error: { code: 'NOT_FOUND', severity: 'permanent', message: 'No such route' } });
     });

@@ -88,6 +88,10 @@ describe('sessions', () => {
     const out = await fetch(`${h.url}/auth/logout`, { method: 'POST', headers: { cookie } });
     expect(out.status).toBe(200);
     expect((await fetch(`${h.url}/auth/me`, { headers: { cookie } })).status).toBe(401);
+    // Without any credential the question is answered: nobody (a signed-out page asks it on load).
+    const anonymous = await fetch(`${h.url}/auth/me`);
+    expect(anonymous.status).toBe(200);
+    expect(await anonymous.json()).toEqual({ kind: 'anonymous' });
     await expect(WsClient.open(h.wsUrl, cookie.split('=')[1], 'query')).rejects.toMatchObject({ status: 401 });
   });
 

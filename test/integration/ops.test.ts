@@ -110,6 +110,10 @@ describe('web app', () => {
       expect(stale.statusCode).toBe(404);
       expect(stale.headers['content-type']).not.toContain('text/html');
       expect((await app.inject({ url: '/favicon.ico' })).statusCode).toBe(404);
+      // A document route ends in .md, and is still the app's.
+      const doc = await app.inject({ url: '/p/ops/docs/KANBAN.md' });
+      expect(doc.statusCode).toBe(200);
+      expect(doc.body).toContain('Mission Control');
     } finally {
       await app.close();
       rmSync(web, { recursive: true, force: true });

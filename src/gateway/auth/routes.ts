@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ERRORS } from '../../core/index.js';
 import type { Accounts } from './accounts.js';
-import { authenticate, sendUnauthenticated } from './authenticate.js';
+import { authenticate, presentedToken, sendUnauthenticated } from './authenticate.js';
 import { SESSION_COOKIE, type CredentialResolver } from './credentials.js';
 import { decoyHash, verifyPassword } from './passwords.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -55,6 +55,10 @@ export async function authRoutes(app: FastifyInstance, opts: AuthRoutesOptions):
   });
 
   app.get('/auth/me', async (req, reply) => {
+    // "Who am I?" without any credential is answered, not refused: a signed-out page asks it on
+    // every load, and a 401 there would be logged by the browser as an error. A credential that
+    // does not work (revoked, expired, unknown) is still a 401.
+    if (presentedToken(req, false) === undefined) return { kind: 'anonymous' };
     const caller = authenticate(opts.resolver, req, false);
     if (!caller) return sendUnauthenticated(reply);
     const p = caller.principal;
