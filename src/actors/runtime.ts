@@ -1,6 +1,8 @@
 import { projectSettingsSchema } from '../config/schema.js';
 import {
   MissionError,
+  bootId,
+  processIdentity,
   RUNTIME,
   isMissionError,
   missionErrorFromJSON,
@@ -140,7 +142,14 @@ export class Runtime implements MissionRuntime {
     const report = this.host.restore();
     for (const r of report.refused) this.log.warn(r, 'actor snapshot not restored');
     // Agent programs a crashed server left running hold no pulse any more: end their groups.
-    for (const { id, pgid } of this.repos.agents.withPgid()) {
+    // Only a group this server started: after a reboot, or once its leader's pid went to another
+    // process, the number names someone else's group and is just forgotten.
+    for (const { id, pgid, identity } of this.repos.agents.withPgid()) {
+      if (identity !== null && !sameProcessGroup(pgid, identity)) {
+        this.log.info({ instance_id: id, pgid }, 'agent process group of a previous run is gone (reboot or pid reused); forgotten');
+        this.repos.agents.clearPgid(id, pgid);
+        continue;
+      }
       this.log.warn({ instance_id: id, pgid }, 'terminating an agent process group left by a previous run');
       this.terminateProcessGroup(id, pgid);
     }
@@ -237,7 +246,7 @@ export class Runtime implements MissionRuntime {
 
   /** A command-driven agent's program started (driver `onSpawn`): its process group is recorded. */
   processStarted(info: SpawnInfo): void {
-    this.repos.agents.setPgid(info.instanceId, info.pgid);
+    this.repos.agents.setPgid(info.instanceId, info.pgid, info.identity);
   }
 
   /** The program exited (driver `onExit`): its group is forgotten. */
@@ -421,4 +430,16 @@ function publishEvents(bus: Bus, events: CommittedEvent[]): void {
 
 export function createRuntime(opts: RuntimeOptions): Runtime {
   return new Runtime(opts);
+}
+
+/**
+ * Whether `pgid` still names the group whose leader had `identity` (`<boot>:<start>`). Another
+ * boot: no. The leader alive with another identity: no (its pid was reused, which Linux does only
+ * once no group of that id is left). The leader gone: yes, members it left may still run.
+ */
+function sameProcessGroup(pgid: number, identity: string): boolean {
+  const boot = bootId();
+  if (boot !== null && !identity.startsWith(`${boot}:`)) return false;
+  const now = processIdentity(pgid);
+  return now === null || now === identity;
 }

@@ -59,9 +59,11 @@ export class AgentsRepo {
       `UPDATE api_tokens SET revoked_at = ? WHERE instance_id = ? AND revoked_at IS NULL AND kind IN ('instance', 'pulse')`,
     );
     this.liveStmt = db.prepare<[], AgentRow>(`SELECT * FROM agent_instances WHERE state != 'destroyed'`);
-    this.setPgidStmt = db.prepare<[number, string]>('UPDATE agent_instances SET pgid = ? WHERE id = ?');
-    this.clearPgidStmt = db.prepare<[string, number]>('UPDATE agent_instances SET pgid = NULL WHERE id = ? AND pgid = ?');
-    this.pgidsStmt = db.prepare<[], { id: string; pgid: number }>('SELECT id, pgid FROM agent_instances WHERE pgid IS NOT NULL');
+    this.setPgidStmt = db.prepare<[number, string | null, string]>('UPDATE agent_instances SET pgid = ?, pgid_identity = ? WHERE id = ?');
+    this.clearPgidStmt = db.prepare<[string, number]>('UPDATE agent_instances SET pgid = NULL, pgid_identity = NULL WHERE id = ? AND pgid = ?');
+    this.pgidsStmt = db.prepare<[], { id: string; pgid: number; identity: string | null }>(
+      'SELECT id, pgid, pgid_identity AS identity FROM agent_instances WHERE pgid IS NOT NULL',
+    );
   }
 
   upsert(view: AgentView, at: number): void {
@@ -106,8 +108,9 @@ export class AgentsRepo {
   }
 
   /** Records the process group of the agent program running for an instance (command driver). */
-  setPgid(instanceId: string, pgid: number): void {
-    this.setPgidStmt.run(pgid, instanceId);
+  /** `identity`: the group leader's `processIdentity` (src/core/process.ts), when known. */
+  setPgid(instanceId: string, pgid: number, identity: string | null = null): void {
+    this.setPgidStmt.run(pgid, identity, instanceId);
   }
 
   /** Forgets the group once it is gone; a newer group recorded meanwhile stays. */
@@ -120,7 +123,7 @@ export class AgentsRepo {
   }
 
   /** Every recorded process group (after a crash: programs the dead server left running). */
-  withPgid(): { id: string; pgid: number }[] {
+  withPgid(): { id: string; pgid: number; identity: string | null }[] {
     return this.pgidsStmt.all();
   }
 

@@ -149,8 +149,10 @@ describe('backup and restore', () => {
   it('refuses a backup taken by a newer version before changing anything', async () => {
     const migrations = join(dir, 'migrations');
     cpSync(defaultMigrationsDir(), migrations, { recursive: true });
-    writeFileSync(join(migrations, '0002_future.up.sql'), 'CREATE TABLE future_things (id INTEGER);');
-    writeFileSync(join(migrations, '0002_future.down.sql'), 'DROP TABLE future_things;');
+    // One version past the shipped migrations, as a newer build would add it.
+    const next = String(readdirSync(migrations).filter((f) => f.endsWith('.up.sql')).length + 1).padStart(4, '0');
+    writeFileSync(join(migrations, `${next}_future.up.sql`), 'CREATE TABLE future_things (id INTEGER);');
+    writeFileSync(join(migrations, `${next}_future.down.sql`), 'DROP TABLE future_things;');
     const newer = await openStore({ dataDir: join(dir, 'newer'), migrationsDir: migrations });
     const archive = join(dir, 'from-the-future.tar.gz');
     await createBackup({ db: newer.db, dataDir: newer.dataDir, file: archive });

@@ -178,7 +178,7 @@ describe('command driver (real processes)', () => {
     const orphan = spawn('/bin/sh', ['-c', 'sleep 300 & sleep 300'], { detached: true, stdio: 'ignore' });
     orphan.unref();
     const pgid = orphan.pid!;
-    started.push({ instanceId: 'orphan', pulseId: 'old', pid: pgid, pgid });
+    started.push({ instanceId: 'orphan', pulseId: 'old', pid: pgid, pgid, identity: null });
     await waitFor(() => liveMembers(pgid).length >= 2);
     await expect(terminateGroup(pgid, 1_000)).resolves.toBe(true);
     await waitFor(() => liveMembers(pgid).length === 0, 3_000);

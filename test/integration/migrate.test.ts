@@ -50,6 +50,11 @@ async function caughtAsync(fn: () => Promise<unknown>): Promise<MissionError> {
   throw new Error('expected a MissionError');
 }
 
+/** The shipped migrations' last version, and the file prefix of one a newer build would add. */
+const LATEST = readdirSync(defaultMigrationsDir()).filter((f) => f.endsWith('.up.sql')).length;
+const NEXT = LATEST + 1;
+const NEXT_ID = String(NEXT).padStart(4, '0');
+
 describe('migration runner', () => {
   it('up, down to 0, up again leaves an identical schema', async () => {
     db = openDatabase(join(dir, 'a.db'));
@@ -93,15 +98,15 @@ describe('migration runner', () => {
 
   it('refuses a database migrated by a newer version', async () => {
     const migrations = copyMigrations();
-    writeFileSync(join(migrations, '0002_future.up.sql'), 'CREATE TABLE future_things (id INTEGER PRIMARY KEY);');
-    writeFileSync(join(migrations, '0002_future.down.sql'), 'DROP TABLE future_things;');
+    writeFileSync(join(migrations, `${NEXT_ID}_future.up.sql`), 'CREATE TABLE future_things (id INTEGER PRIMARY KEY);');
+    writeFileSync(join(migrations, `${NEXT_ID}_future.down.sql`), 'DROP TABLE future_things;');
     const dataDir = join(dir, 'data');
     const newer = await openStore({ dataDir, migrationsDir: migrations });
     newer.close();
     const err = await caughtAsync(() => openStore({ dataDir }));
     expect(err.code).toBe('DATABASE_TOO_NEW');
-    expect(err.message).toContain('2');
-    expect(err.data).toMatchObject({ version: 2, name: 'future' });
+    expect(err.message).toContain(String(NEXT));
+    expect(err.data).toMatchObject({ version: NEXT, name: 'future' });
     // The refusal released the lock: the newer code can still open it.
     (await openStore({ dataDir, migrationsDir: migrations })).close();
   });
@@ -113,43 +118,43 @@ describe('migration runner', () => {
     expect(first.migration?.backup).toBeNull(); // a fresh database has nothing to lose
     first.db.prepare("INSERT INTO projects (id, name, created_at, updated_at) VALUES ('alpha', 'Alpha', 1, 1)").run();
     first.close();
-    writeFileSync(join(migrations, '0002_extra.up.sql'), 'ALTER TABLE projects ADD COLUMN colour TEXT;');
-    writeFileSync(join(migrations, '0002_extra.down.sql'), 'ALTER TABLE projects DROP COLUMN colour;');
+    writeFileSync(join(migrations, `${NEXT_ID}_extra.up.sql`), 'ALTER TABLE projects ADD COLUMN colour TEXT;');
+    writeFileSync(join(migrations, `${NEXT_ID}_extra.down.sql`), 'ALTER TABLE projects DROP COLUMN colour;');
     const second = await openStore({ dataDir, migrationsDir: migrations });
     const backup = second.migration?.backup;
-    expect(backup).toMatch(/backups\/pre-migrate-v1-.*\.db$/);
+    expect(backup).toMatch(new RegExp(`backups/pre-migrate-v${LATEST}-.*\\.db$`));
     second.close();
     db = openDatabase(backup!, { readonly: true });
-    expect(db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get()).toEqual({ v: 1 });
+    expect(db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get()).toEqual({ v: LATEST });
     expect(db.prepare('SELECT id FROM projects').all()).toEqual([{ id: 'alpha' }]);
   });
 
   it('runs each migration in its own transaction: a failing one leaves nothing half-applied', async () => {
     const migrations = copyMigrations();
-    writeFileSync(join(migrations, '0002_broken.up.sql'), 'CREATE TABLE half (id INTEGER);\nINSERT INTO no_such_table VALUES (1);');
-    writeFileSync(join(migrations, '0002_broken.down.sql'), 'DROP TABLE half;');
+    writeFileSync(join(migrations, `${NEXT_ID}_broken.up.sql`), 'CREATE TABLE half (id INTEGER);\nINSERT INTO no_such_table VALUES (1);');
+    writeFileSync(join(migrations, `${NEXT_ID}_broken.down.sql`), 'DROP TABLE half;');
     db = openDatabase(join(dir, 'a.db'));
     const m = new Migrator(db, { migrationsDir: migrations });
     await expect(m.up()).rejects.toThrow(/no_such_table/);
-    expect(m.currentVersion()).toBe(1);
+    expect(m.currentVersion()).toBe(LATEST);
     expect(schemaOf(db).map((r) => r.name)).not.toContain('half');
   });
 
   it('migrates down one step by default and to a named version with --to', async () => {
     const migrations = copyMigrations();
-    writeFileSync(join(migrations, '0002_extra.up.sql'), 'CREATE TABLE extra (id INTEGER);');
-    writeFileSync(join(migrations, '0002_extra.down.sql'), 'DROP TABLE extra;');
+    writeFileSync(join(migrations, `${NEXT_ID}_extra.up.sql`), 'CREATE TABLE extra (id INTEGER);');
+    writeFileSync(join(migrations, `${NEXT_ID}_extra.down.sql`), 'DROP TABLE extra;');
     db = openDatabase(join(dir, 'a.db'));
     const m = new Migrator(db, { migrationsDir: migrations });
     await m.up();
-    expect(m.currentVersion()).toBe(2);
+    expect(m.currentVersion()).toBe(NEXT);
     const step = await m.down();
-    expect(step.steps).toEqual([{ version: 2, name: 'extra', direction: 'down' }]);
-    expect(m.currentVersion()).toBe(1);
+    expect(step.steps).toEqual([{ version: NEXT, name: 'extra', direction: 'down' }]);
+    expect(m.currentVersion()).toBe(LATEST);
     await m.up();
     await m.down({ to: 0 });
     expect(m.currentVersion()).toBe(0);
-    expect((await caughtAsync(() => m.down({ to: 7 }))).code).toBe('INVALID_INPUT');
+    expect((await caughtAsync(() => m.down({ to: NEXT + 5 }))).code).toBe('INVALID_INPUT');
     await m.up();
     expect((await caughtAsync(() => m.up({ to: 1 }))).message).toContain('use down');
   });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EffectQueue, groupAlive, type AgentDriver, type RuntimeLogger } from '../../src/actors/index.js';
-import { ManualClock, isMissionError, type AgentView, type TaskView } from '../../src/core/index.js';
+import { ManualClock, isMissionError, processIdentity, type AgentView, type TaskView } from '../../src/core/index.js';
 import { Workspace, createProjectFiles } from '../../src/workspace/index.js';
 import { RecordingDriver } from '../support/recording-driver.js';
 import { agentBy, openRuntime, type RuntimeFixture } from '../support/runtime-fixture.js';
@@ -170,16 +170,16 @@ describe('runtime follow-ups', () => {
     const f = await openRuntime({ scheduling: false });
     open.push(f);
     await squad(f, ['shuri', 'jarvis']);
-    f.rt.processStarted({ instanceId: 'shuri:vanguard', pulseId: 'p1', pid: 4242, pgid: 4242 });
+    f.rt.processStarted({ instanceId: 'shuri:vanguard', pulseId: 'p1', pid: 4242, pgid: 4242, identity: null });
     expect(f.rt.repos.agents.get('shuri:vanguard')!.pgid).toBe(4242);
-    f.rt.processExited({ instanceId: 'shuri:vanguard', pulseId: 'p1', pid: 4242, pgid: 4242 });
+    f.rt.processExited({ instanceId: 'shuri:vanguard', pulseId: 'p1', pid: 4242, pgid: 4242, identity: null });
     expect(f.rt.repos.agents.get('shuri:vanguard')!.pgid).toBeNull();
 
     // A real program in its own process group, recorded as running when the server "crashed".
     const child = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
     const pgid = child.pid!;
     try {
-      f.rt.processStarted({ instanceId: 'jarvis:vanguard', pulseId: 'p2', pid: pgid, pgid });
+      f.rt.processStarted({ instanceId: 'jarvis:vanguard', pulseId: 'p2', pid: pgid, pgid, identity: processIdentity(pgid) });
       await f.close();
       expect(groupAlive(pgid)).toBe(true);
       const restarted = await openRuntime({ scheduling: false }, f.dir);
@@ -192,6 +192,32 @@ describe('runtime follow-ups', () => {
     }
   });
 
+  it('at start, leaves alone a recorded group whose number now belongs to another process (reboot, pid reuse)', async () => {
+    const f = await openRuntime({ scheduling: false });
+    open.push(f);
+    await squad(f, ['shuri', 'jarvis']);
+    // Two live groups that this "server" did not start: the stored identities say another boot,
+    // and this boot but a leader started at another time.
+    const strangers = [spawn('sleep', ['60'], { detached: true, stdio: 'ignore' }), spawn('sleep', ['60'], { detached: true, stdio: 'ignore' })];
+    const [a, b] = strangers.map((c) => c.pid!) as [number, number];
+    const own = processIdentity(b)!;
+    const [boot, start] = own.split(':') as [string, string];
+    try {
+      f.rt.processStarted({ instanceId: 'shuri:vanguard', pulseId: 'p1', pid: a, pgid: a, identity: `another-boot:${start}` });
+      f.rt.processStarted({ instanceId: 'jarvis:vanguard', pulseId: 'p2', pid: b, pgid: b, identity: `${boot}:${Number(start) - 100}` });
+      await f.close();
+      const restarted = await openRuntime({ scheduling: false }, f.dir);
+      open.push(restarted);
+      await sleep(300);
+      expect(groupAlive(a)).toBe(true);
+      expect(groupAlive(b)).toBe(true);
+      expect(restarted.rt.repos.agents.get('shuri:vanguard')!.pgid).toBeNull();
+      expect(restarted.rt.repos.agents.get('jarvis:vanguard')!.pgid).toBeNull();
+    } finally {
+      for (const pid of [a, b]) if (groupAlive(pid)) process.kill(-pid, 'SIGKILL');
+    }
+  });
+
   it('kills the process group of an instance it destroys', async () => {
     const f = await openRuntime({ scheduling: false });
     open.push(f);
@@ -200,7 +226,7 @@ describe('runtime follow-ups', () => {
     const pgid = child.pid!;
     const exited = new Promise<string | null>((r) => child.once('exit', (_c, signal) => r(signal)));
     try {
-      f.rt.processStarted({ instanceId: 'shuri:vanguard', pulseId: 'p1', pid: pgid, pgid });
+      f.rt.processStarted({ instanceId: 'shuri:vanguard', pulseId: 'p1', pid: pgid, pgid, identity: processIdentity(pgid) });
       await f.exec('agent.destroy', { instance_id: 'shuri:vanguard' });
       expect(await exited).toBe('SIGTERM');
       await f.rt.settled();

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { MissionError } from '../../core/index.js';
+import { MissionError, processIdentity } from '../../core/index.js';
 import type { AgentDriver, DriverHealth, InstanceRef, PulseOutcome, PulseRequest, SpawnInfo } from './types.js';
 
 /**
@@ -147,7 +147,7 @@ export class CommandDriver implements AgentDriver {
       },
     };
     if (child.pid !== undefined) {
-      run.info = { instanceId: instance.id, pulseId: request.pulseId, pid: child.pid, pgid: child.pid };
+      run.info = { instanceId: instance.id, pulseId: request.pulseId, pid: child.pid, pgid: child.pid, identity: processIdentity(child.pid) };
       this.safely(() => this.hooks.onSpawn?.(run.info!));
     }
 

@@ -71,6 +71,8 @@ export interface SpawnInfo {
   pid: number;
   /** The process group: the child leads its own group, so pgid === pid. */
   pgid: number;
+  /** The leader's `processIdentity` (boot and start time), null where /proc does not tell. */
+  identity: string | null;
 }
 
 /** What a driver factory receives (built-ins and plugins alike: src/actors/plugins.ts). */

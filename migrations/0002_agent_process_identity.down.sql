@@ -1,0 +1,1 @@
+ALTER TABLE agent_instances DROP COLUMN pgid_identity;
