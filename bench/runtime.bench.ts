@@ -14,7 +14,7 @@ import { createActor } from 'xstate';
 import { CommitUnit, createRuntime, type ProjectFiles, type Runtime } from '../src/actors/index.js';
 import type { By, CommandEnvelope, TaskView } from '../src/core/index.js';
 import { taskMachine, type TaskInput } from '../src/machines/index.js';
-import { openStore, type Store } from '../src/store/index.js';
+import { createRepositories, openStore, type SnapshotRow, type Store } from '../src/store/index.js';
 
 const HUMAN: By = { kind: 'human', userId: 1, username: 'bench', role: 'admin' };
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -139,6 +139,49 @@ async function durable(tasks: number, inFlight: number): Promise<{ rate: number;
   return { rate, cpuRate, transactions };
 }
 
+/**
+ * The SQLite floor of the durable run: the same rows (event, snapshot, tasks projection per
+ * event; JSON taken from one real task life) written through the same repositories in the same
+ * batches, with no actor, no view and no serialisation. No runtime can commit faster than this
+ * on this machine, so `durable / floor` is what the host adds on top of SQLite.
+ */
+async function sqliteFloor(tasks: number, inFlight: number): Promise<number> {
+  const { dir, store, rt } = await openBench();
+  await rt.execute(envelope('project.init', { project_name: 'bench' }));
+  await hostLife(rt, 0, (unit) => rt.committer.enqueue(unit));
+  const repos = createRepositories(store.db);
+  const events = repos.events.forActor('bench-0').reverse();
+  const snapshot = repos.snapshots.get('bench-0')!;
+  const views = events.map((e) => e.payload.view as TaskView);
+  const payloads = events.map((e) => JSON.stringify(e.payload));
+  await rt.stop();
+  let seq = repos.projects.lastSeq('bench') ?? 0;
+  const t0 = performance.now();
+  for (let lo = 1; lo <= tasks; lo += inFlight) {
+    const hi = Math.min(lo + inFlight, tasks + 1);
+    for (let step = 0; step < EVENTS_PER_TASK; step++) {
+      repos.transaction(() => {
+        const rows = [];
+        const snaps: SnapshotRow[] = [];
+        for (let i = lo; i < hi; i++) {
+          const id = `bench-${i}`;
+          rows.push({ e: { ...events[step]!, actor_id: id, seq: ++seq }, json: payloads[step]! });
+          repos.tasks.upsert({ ...views[step]!, id });
+          snaps.push({ ...snapshot, actor_id: id, seq, passive: step === EVENTS_PER_TASK - 1 ? 1 : 0 });
+        }
+        repos.events.appendMany(rows);
+        if (step === 0) repos.snapshots.upsertMany(snaps);
+        else repos.snapshots.rewriteMany(snaps);
+        repos.projects.setLastSeq('bench', seq);
+      });
+    }
+  }
+  const rate = (tasks * EVENTS_PER_TASK) / ((performance.now() - t0) / 1000);
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return rate;
+}
+
 /** Through `execute` (command handling, move resolution, holder sync, idempotency-free). */
 async function commands(tasks: number, inFlight: number): Promise<number> {
   const { dir, store, rt } = await openBench();
@@ -239,10 +282,12 @@ async function main(): Promise<void> {
   }
   const bareRate = median(perRound.map((r) => r.bare));
   const durableRun = { rate: median(perRound.map((r) => r.durable)), transactions: median(perRound.map((r) => r.transactions)) };
+  const floorRate = median([await sqliteFloor(tasks, 256), await sqliteFloor(tasks, 256), await sqliteFloor(tasks, 256)]);
   const memoryRate = await memory(tasks);
   const commandRate = await commands(Math.round(tasks / 2), 256);
   console.log(`bare ${bareRate.toFixed(0)} ev/s · memory ${memoryRate.toFixed(0)} ev/s · durable ${durableRun.rate.toFixed(0)} ev/s (medians)`);
   console.log(`full commands through execute (durable): ${commandRate.toFixed(0)} ev/s`);
+  console.log(`sqlite floor (the same rows, no actors): ${floorRate.toFixed(0)} ev/s · durable / floor ${(durableRun.rate / floorRate).toFixed(3)} · ceiling of durable_ratio ≈ ${(1 / (1 / bareRate + 1 / floorRate) / bareRate).toFixed(3)}`);
 
   const projects = Number(process.env.BENCH_PROJECTS ?? 100);
   console.log(`building ${projects * 100} agents + ${projects * 1000} tasks …`);
@@ -273,6 +318,9 @@ async function main(): Promise<void> {
       runtime_durable_events_per_s: Math.round(durableRun.rate),
       durable_ratio: Number(median(perRound.map((r) => r.ratio)).toFixed(3)),
       durable_ratio_cpu: Number(median(perRound.map((r) => r.cpuRatio)).toFixed(3)),
+      // The same rows written with no actor at all; bare + floor bound durable from above.
+      sqlite_floor_events_per_s: Math.round(floorRate),
+      durable_ratio_ceiling: Number((1 / (1 / bareRate + 1 / floorRate) / bareRate).toFixed(3)),
       // "ready to serve": snapshots read and checked, actors created on first use (lazy activation).
       restore_actors_per_s: Math.round(fleet.restore_ready_actors_per_s),
       restore_all_created_actors_per_s: Math.round(fleet.restore_all_created_actors_per_s),
