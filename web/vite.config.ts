@@ -13,6 +13,8 @@ export default defineConfig({
     outDir: here('./dist'),
     emptyOutDir: true,
     sourcemap: true,
+    // The e2e tests read it to check which chunks carry which modules (the inspector's code split).
+    manifest: true,
     chunkSizeWarningLimit: 2000,
   },
   server: {

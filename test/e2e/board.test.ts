@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { en } from '../../web/src/i18n/en.js';
 import { launchBrowser } from '../support/browser.js';
 import { E2E_PROJECT, E2E_USERS } from './support/fixtures.js';
-import { card, cardIn, column, cutSocket, openBoard, signIn, type SignedIn } from './support/pages.js';
+import { card, cardIn, column, cutSocket, openBoard, signIn, type MissionHook, type SignedIn } from './support/pages.js';
 import { buildWeb, startServer, type E2EServer } from './support/server.js';
 
 // The board as users see it (SPEC §3, §5, §10, §11), in real Chromium against a real server.
@@ -93,18 +94,26 @@ describe('web board against a real server', () => {
     expect([...a.errors, ...b.errors]).toEqual([]);
   });
 
-  it('an illegal drag is refused with the reason and the allowed targets, and the card snaps back', async () => {
+  it('an illegal drag is refused with the machine\'s reason and allowed targets, and the card snaps back', async () => {
     await server.rpc('mission.task.create', { project_id: P, title: 'Pack the parachutes' });
     const { page, errors } = await session(E2E_USERS.admin);
     await openBoard(page, P);
     await cardIn(page, 'backlog', `${P}-2`).waitFor();
-    // SPEC §3 has no backlog → done transition; from backlog: in_progress, blocked, archived.
+    // SPEC §3 has no backlog → done transition.
     await card(page, `${P}-2`).dragTo(column(page, 'done'));
-    const toast = page.locator('[data-testid=toast]', { hasText: 'Cannot move to Done' });
+    const toast = page.locator('[data-testid=toast]', { hasText: en.board.moveRefused(en.status.done) });
     await toast.waitFor();
+    // The same move asked of the server directly: the toast must carry the server's reason (the
+    // state it is in) and its allowed targets, not text the client made up.
+    const refusal = await server.refusal('mission.task.move', { task_id: `${P}-2`, new_status: 'done' });
+    expect(refusal.data.code).toBe('ILLEGAL_TRANSITION');
+    expect(refusal.data.state).toBe('backlog');
+    expect(refusal.message).toContain('backlog');
+    const allowed = refusal.data.allowed as (keyof typeof en.status)[];
+    expect(allowed).toContain('in_progress');
     const text = await toast.innerText();
-    expect(text).toContain('Allowed from here');
-    expect(text).toContain('In Progress');
+    expect(text).toContain(refusal.message);
+    expect(text).toContain(en.board.allowed(allowed.map((status) => en.status[status]).join(', ')));
     await cardIn(page, 'backlog', `${P}-2`).waitFor();
     expect(await cardIn(page, 'done', `${P}-2`).count()).toBe(0);
     expect((await task(`${P}-2`)).status).toBe('backlog');
@@ -134,6 +143,17 @@ describe('web board against a real server', () => {
     await page.locator('[data-testid=history-live]').click();
     await page.locator('[data-testid="state-in_progress"][data-active=true]').waitFor();
     expect(errors).toEqual([]);
+  });
+
+  it('the production bundle exposes window.__mission only to a tab that opted in', async () => {
+    const plain = await signIn(browser, server.url, E2E_USERS.admin, 'light', { diagnostics: false });
+    sessions.push(plain);
+    await openBoard(plain.page, P);
+    expect(await plain.page.evaluate(() => '__mission' in globalThis)).toBe(false);
+    const opted = await session(E2E_USERS.admin);
+    await openBoard(opted.page, P);
+    expect(await opted.page.evaluate(() => typeof (globalThis as unknown as MissionHook).__mission?.socket.simulateDrop)).toBe('function');
+    expect([...plain.errors, ...opted.errors]).toEqual([]);
   });
 
   it('a cut socket shows the banner, queues the action, and every missed event arrives after reconnect', async () => {

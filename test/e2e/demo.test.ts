@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, newContext } from '../support/browser.js';
+import { readWebBundle } from './support/bundle.js';
 import { openBoard, signIn, type SignedIn } from './support/pages.js';
 import { buildWeb, startServer, type E2EServer } from './support/server.js';
 
@@ -10,6 +11,12 @@ import { buildWeb, startServer, type E2EServer } from './support/server.js';
 const SCREENSHOTS = new URL('../../screenshots/', import.meta.url).pathname;
 /** How long the squad gets to show each sign of life (pulses are seconds apart in the demo). */
 const LIFE_MS = 45_000;
+/** What only the inspector needs (DESIGN.md "Web"), by the modules that make it up. */
+const INSPECTOR_MODULES: Record<string, RegExp> = {
+  '@xyflow/react': /^node_modules\/@xyflow\/react\//,
+  elkjs: /^node_modules\/elkjs\//,
+  'xstate/graph': /^node_modules\/xstate\/dist\/xstate-graph\./,
+};
 
 let server: E2EServer;
 let browser: Browser;
@@ -58,13 +65,19 @@ describe('the demo squad in a browser', () => {
     });
     await openBoard(page, 'vanguard');
     expect(await page.locator('[data-testid^="card-"]').count()).toBeGreaterThan(3);
-    // The production bundle keeps the inspector (React Flow, the elkjs worker) out of the board's download.
-    expect(scripts.some((path) => path.startsWith('/assets/index-'))).toBe(true);
-    expect(scripts.filter((path) => /Inspector|elk/.test(path))).toEqual([]);
+    // The production bundle keeps the inspector out of the board's download: no script the board
+    // loaded bundles React Flow, ELK or xstate/graph (read from the manifest and source maps).
+    const bundle = readWebBundle();
+    const inspectorModulesIn = (paths: string[]): string[] =>
+      Object.keys(INSPECTOR_MODULES).filter((name) => paths.some((path) => bundle.modulesOf(path).some((m) => INSPECTOR_MODULES[name]!.test(m))));
+    expect(scripts).toContain(bundle.entry);
+    for (const path of scripts.filter((p) => p.startsWith('/assets/'))) expect(bundle.lists(path), path).toBe(true);
+    expect(inspectorModulesIn(scripts)).toEqual([]);
+    const onBoard = scripts.length;
     await page.locator('nav.tabs a', { hasText: 'Inspector' }).click();
     await page.locator('[data-testid=actor-picker]').selectOption('jarvis:vanguard');
     await page.locator('[data-testid=statechart] .react-flow__node-state').first().waitFor();
-    expect(scripts.filter((path) => /^\/assets\/InspectorPage-.*\.js$/.test(path))).toHaveLength(1);
+    expect(inspectorModulesIn(scripts.slice(onBoard))).toEqual(Object.keys(INSPECTOR_MODULES));
     expect(errors).toEqual([]);
   });
 

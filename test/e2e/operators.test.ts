@@ -18,8 +18,18 @@ async function session(user: { username: string; password: string }): Promise<Si
   return s;
 }
 
+interface AgentLike {
+  state: string;
+  soul_version: number;
+  last_pulse_at: number | null;
+}
+
+async function agent(id: string): Promise<AgentLike> {
+  return server.rpc<AgentLike>('mission.agent.get', { instance_id: id });
+}
+
 async function agentState(id: string): Promise<string> {
-  return (await server.rpc<{ state: string }>('mission.agent.get', { instance_id: id })).state;
+  return (await agent(id)).state;
 }
 
 beforeAll(async () => {
@@ -64,6 +74,42 @@ describe('operator views against a real server', () => {
     await confirm.getByRole('button', { name: 'Destroy' }).click();
     await page.locator(`[data-testid="agent-shuri:${P}"][data-state=destroyed]`).waitFor({ timeout: 3000 });
     expect(await agentState(`shuri:${P}`)).toBe('destroyed');
+    expect(errors).toEqual([]);
+  });
+
+  it('"Pulse now" pulses the agent at once: a new pulse shows on its card and in the feed', async () => {
+    const { page, errors } = await session(E2E_USERS.admin);
+    await page.goto(`/p/${P}/agents`);
+    const jarvis = page.locator(`[data-testid="agent-jarvis:${P}"]`);
+    await jarvis.waitFor();
+    const before = (await agent(`jarvis:${P}`)).last_pulse_at;
+    // Pulses of the fixture are a day apart: the last one, if any, is not from this minute.
+    expect(await jarvis.locator('[data-testid=last-pulse]').innerText()).not.toMatch(/^now$|^\d+s ago$/);
+    const clicked = Date.now();
+    await jarvis.getByRole('button', { name: 'Pulse now' }).click();
+    await page.locator('[data-testid=activity-feed] li', { hasText: 'agent.pulse_started' }).filter({ hasText: `jarvis:${P}` }).waitFor({ timeout: 3000 });
+    await expect.poll(() => jarvis.locator('[data-testid=last-pulse]').innerText(), { timeout: 3000 }).toMatch(/^now$|^\d+s ago$/);
+    const after = (await agent(`jarvis:${P}`)).last_pulse_at;
+    expect(after).not.toBe(before);
+    expect(after!).toBeGreaterThanOrEqual(clicked - 1000);
+    expect(errors).toEqual([]);
+  });
+
+  it('"Upgrade" applies the soul\'s new SOUL.md version and the card shows it', async () => {
+    const { page, errors } = await session(E2E_USERS.admin);
+    await page.goto(`/p/${P}/agents`);
+    const jarvis = page.locator(`[data-testid="agent-jarvis:${P}"]`);
+    await jarvis.waitFor();
+    const current = (await agent(`jarvis:${P}`)).soul_version;
+    expect(await jarvis.locator('[data-testid=soul-version]').innerText()).toMatch(new RegExp(`^v${current} · `));
+    // An update of the soul is a new version (SPEC §5); the instance runs the old one until upgraded.
+    await server.rpc('mission.soul.update', { soul_id: 'jarvis', name: 'Jarvis', soul_md: '# jarvis\n\nAlso double-checks the fuel margins.\n' });
+    const next = current + 1;
+    await jarvis.getByRole('button', { name: 'Upgrade' }).click();
+    await page.locator('[data-testid=activity-feed] li', { hasText: 'agent.upgraded' }).filter({ hasText: `jarvis:${P}` }).waitFor({ timeout: 5000 });
+    await jarvis.locator('[data-testid=soul-version]', { hasText: new RegExp(`^v${next} · `) }).waitFor({ timeout: 3000 });
+    await page.locator(`[data-testid="agent-jarvis:${P}"][data-state=idle]`).waitFor({ timeout: 3000 });
+    expect((await agent(`jarvis:${P}`)).soul_version).toBe(next);
     expect(errors).toEqual([]);
   });
 

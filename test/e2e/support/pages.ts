@@ -7,9 +7,31 @@ export interface SignedIn {
   errors: string[];
 }
 
-/** Opens a fresh browser context (own cookies, own WebSocket) and signs in through the form. */
-export async function signIn(browser: Browser, baseURL: string, user: { username: string; password: string }, colorScheme: 'light' | 'dark' = 'light'): Promise<SignedIn> {
+/** The opt-in for `window.__mission` in a production build (web/src/app/diagnostics.ts). */
+const DIAGNOSTICS_KEY = 'mc.diagnostics';
+
+/** Runs in the page before its scripts; about:blank has no storage to write to. */
+function optIntoDiagnostics(key: string): void {
+  try {
+    (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem(key, '1');
+  } catch {
+    // not an http(s) page
+  }
+}
+
+/**
+ * Opens a fresh browser context (own cookies, own WebSocket) and signs in through the form. Its
+ * tabs opt into the diagnostics hook `cutSocket` uses unless `diagnostics` is false.
+ */
+export async function signIn(
+  browser: Browser,
+  baseURL: string,
+  user: { username: string; password: string },
+  colorScheme: 'light' | 'dark' = 'light',
+  { diagnostics = true }: { diagnostics?: boolean } = {},
+): Promise<SignedIn> {
   const context = await newContext(browser, baseURL, colorScheme);
+  if (diagnostics) await context.addInitScript(optIntoDiagnostics, DIAGNOSTICS_KEY);
   // Fail fast with the step that hung rather than at the test timeout.
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
@@ -34,7 +56,7 @@ export async function openBoard(page: Page, projectId: string): Promise<void> {
 }
 
 /** The web app's diagnostics hook (`window.__mission`, see web/src/app/MissionProvider.tsx). */
-interface MissionHook {
+export interface MissionHook {
   __mission?: { socket: { simulateDrop(holdMs: number): void } };
 }
 

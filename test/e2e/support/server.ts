@@ -13,11 +13,19 @@ export interface E2EServer {
   dataDir: string;
   /** JSON-RPC over HTTP as the admin (to produce events from outside the browser). */
   rpc<T = unknown>(method: string, params: Record<string, unknown>): Promise<T>;
+  /** A call the server must refuse, as the admin: the JSON-RPC error it answered with. */
+  refusal(method: string, params: Record<string, unknown>): Promise<RpcRefusal>;
   /** JSON-RPC over HTTP as the agent instance `shuri:apollo` (fixture server only). */
   agentRpc<T = unknown>(method: string, params: Record<string, unknown>): Promise<T>;
   /** With `demo`: the sign-in as the server printed it in its log, and what startServer returned. */
   demo: { projectId: string; username: string; password: string; printed: { username: string; password: string } } | null;
   stop(): Promise<void>;
+}
+
+/** A JSON-RPC error as the server sends it: `data` carries the stable `code` and its details. */
+export interface RpcRefusal {
+  message: string;
+  data: { code?: string } & Record<string, unknown>;
 }
 
 interface Ready {
@@ -87,13 +95,16 @@ export async function startServer(opts: { demo?: boolean } = {}): Promise<E2ESer
   });
   const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
   let nextId = 1;
-  const call = async <T>(headers: Record<string, string>, method: string, params: Record<string, unknown>): Promise<T> => {
+  const send = async <T>(headers: Record<string, string>, method: string, params: Record<string, unknown>): Promise<{ result?: T; error?: RpcRefusal }> => {
     const res = await fetch(`${url}/rpc`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
     });
-    const body = (await res.json()) as { result?: T; error?: { message: string; data?: unknown } };
+    return (await res.json()) as { result?: T; error?: RpcRefusal };
+  };
+  const call = async <T>(headers: Record<string, string>, method: string, params: Record<string, unknown>): Promise<T> => {
+    const body = await send<T>(headers, method, params);
     if (body.error) throw new Error(`${method}: ${body.error.message} ${JSON.stringify(body.error.data ?? {})}`);
     return body.result as T;
   };
@@ -104,6 +115,11 @@ export async function startServer(opts: { demo?: boolean } = {}): Promise<E2ESer
     dataDir,
     demo,
     rpc: (method, params) => call({ cookie }, method, params),
+    async refusal(method, params) {
+      const body = await send({ cookie }, method, params);
+      if (!body.error) throw new Error(`${method} was expected to be refused, and succeeded`);
+      return { message: body.error.message, data: body.error.data ?? {} };
+    },
     agentRpc: (method, params) => {
       if (!ready.agent_token) throw new Error('the demo server has no agent token');
       return call({ authorization: `Bearer ${ready.agent_token}` }, method, params);

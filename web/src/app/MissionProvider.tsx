@@ -5,11 +5,15 @@ import { t } from '../i18n/index.ts';
 import { Feeds } from '../state/feeds.ts';
 import { ProjectDirectory } from '../state/project-directory.ts';
 import { toasts } from '../ui/toasts.tsx';
+import { diagnosticsEnabled } from './diagnostics.ts';
 import { MissionContext, type Mission } from './mission-context.ts';
 
 declare global {
   interface Window {
-    /** Diagnostics and test hook: the tab's socket (e.g. `__mission.socket.simulateDrop(2000)`). */
+    /**
+     * Diagnostics and test hook: the tab's socket (e.g. `__mission.socket.simulateDrop(2000)`).
+     * Set only where `diagnosticsEnabled()` (dev server, or a tab with `mc.diagnostics` = '1').
+     */
     __mission?: { socket: MissionSocket; feeds: Feeds };
   }
 }
@@ -36,7 +40,7 @@ export function MissionProvider({ session, onExpired, onSignedOut, refreshSessio
     const stopWatching = socket.connection.subscribe((c) => {
       if (c.phase === 'signed_out') onExpired();
     });
-    window.__mission = { socket, feeds };
+    if (diagnosticsEnabled()) window.__mission = { socket, feeds };
     setCore({ socket, feeds, projects: new ProjectDirectory(socket) });
     return () => {
       stopWatching.unsubscribe();

@@ -90,7 +90,7 @@ export function AgentCard({ agent, now, operable }: { agent: AgentView; now: num
           )}
         </dd>
         <dt>{t.agents.lastPulse}</dt>
-        <dd>{relative(agent.last_pulse_at, now)}</dd>
+        <dd className="tabular" data-testid="last-pulse">{relative(agent.last_pulse_at, now)}</dd>
         <dt>{t.agents.nextPulse}</dt>
         <dd className="tabular" data-testid="next-pulse">{pulsesHeld(agent) ? <span className="muted">{t.agents.pulsesHeld[agent.state] ?? t.app.none}</span> : agent.next_pulse_at !== null ? relative(agent.next_pulse_at, now) : t.app.none}</dd>
         {deadmanLeft !== null && (
@@ -102,7 +102,7 @@ export function AgentCard({ agent, now, operable }: { agent: AgentView; now: num
           </>
         )}
         <dt>{t.agents.soul}</dt>
-        <dd className="muted">{t.agents.soulVersion(agent.soul_version, agent.driver)}</dd>
+        <dd className="muted" data-testid="soul-version">{t.agents.soulVersion(agent.soul_version, agent.driver)}</dd>
       </dl>
       <footer className="agent-actions">
         <Link className="button ghost small inspect-link" to={`/p/${agent.project_id}/inspect/${agent.id}`}>
