@@ -207,8 +207,10 @@ export class PulseScheduler {
     } finally {
       this.timers.cancel(timeoutKey);
     }
-    if (timedOut) outcome = { status: 'timeout' };
-    else if (controller.signal.aborted && outcome.status === 'ok') outcome = { status: 'aborted' };
+    // What the agent printed before it was stopped still goes to the daily log.
+    const output = outcome.output;
+    if (timedOut) outcome = { status: 'timeout', output };
+    else if (controller.signal.aborted && outcome.status === 'ok') outcome = { status: 'aborted', output };
     if (this.stopped) return;
     const status = outcome.status;
     const error = outcome.status === 'failed' ? `${outcome.error.code}: ${outcome.error.message}` : null;
@@ -223,7 +225,7 @@ export class PulseScheduler {
       if (entry && rt.host.can(entry, end)) rt.host.apply(unit, entry, end, 'agent.pulse_finished', { pulse_id: pulseId, outcome: status, error });
     });
     if (timedOut) await rt.drivers.get(rt.agentExtras(agent.id).driver)?.abort(ref);
-    await rt.files.appendDaily(agent.projectId, { instance_id: agent.id, pulse_id: pulseId, outcome: status, at: rt.clock.now() });
+    await rt.files.appendDaily(agent.projectId, { instance_id: agent.id, pulse_id: pulseId, outcome: status, at: rt.clock.now(), error, output });
   }
 
   /** Deadman (SPEC §4): the instance loses its task, both in ONE commit; it keeps its schedule. */

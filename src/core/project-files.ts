@@ -27,7 +27,8 @@ export interface ProjectFiles {
   instanceDestroyed(projectId: string, soulId: string): Promise<void>;
   writeKanban(projectId: string, tasks: TaskView[]): Promise<void>;
   appendChronicle(projectId: string, entry: { summary: string; technical_debt?: string; author: string; at: number }): Promise<void>;
-  appendDaily(projectId: string, entry: { instance_id: string; pulse_id: string; outcome: string; at: number }): Promise<void>;
+  /** One pulse's result in `daily/YYYY-MM-DD.md`: outcome, error, and what the agent printed (bounded by the workspace). */
+  appendDaily(projectId: string, entry: { instance_id: string; pulse_id: string; outcome: string; at: number; error?: string | null; output?: string }): Promise<void>;
   distillMemory(projectId: string, soulId: string, summary: string, archiveWorkingNotes: boolean): Promise<void>;
   buildPulsePrompt(state: PulsePromptState): Promise<string>;
 }

@@ -30,6 +30,7 @@ export class AgentsRepo {
   private readonly slotsStmt;
   private readonly countStmt;
   private readonly liveStmt;
+  private readonly liveOfSoulStmt;
   private readonly revokeStmt;
   private readonly setPgidStmt;
   private readonly clearPgidStmt;
@@ -59,6 +60,8 @@ export class AgentsRepo {
       `UPDATE api_tokens SET revoked_at = ? WHERE instance_id = ? AND revoked_at IS NULL AND kind IN ('instance', 'pulse')`,
     );
     this.liveStmt = db.prepare<[], AgentRow>(`SELECT * FROM agent_instances WHERE state != 'destroyed'`);
+    // Instance ids are `<soul>:<project>`: a range on the primary key finds a soul's instances.
+    this.liveOfSoulStmt = db.prepare<[string, string], AgentRow>(`SELECT * FROM agent_instances WHERE id > ? AND id < ? AND state != 'destroyed'`);
     this.setPgidStmt = db.prepare<[number, string | null, string]>('UPDATE agent_instances SET pgid = ?, pgid_identity = ? WHERE id = ?');
     this.clearPgidStmt = db.prepare<[string, number]>('UPDATE agent_instances SET pgid = NULL, pgid_identity = NULL WHERE id = ? AND pgid = ?');
     this.pgidsStmt = db.prepare<[], { id: string; pgid: number; identity: string | null }>(
@@ -129,5 +132,10 @@ export class AgentsRepo {
 
   live(): AgentRow[] {
     return this.liveStmt.all();
+  }
+
+  /** The soul's instances that are not destroyed, in every project. */
+  liveOfSoul(soulId: string): AgentRow[] {
+    return this.liveOfSoulStmt.all(`${soulId}:`, `${soulId};`);
   }
 }

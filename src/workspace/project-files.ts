@@ -4,7 +4,7 @@ import type { ProjectFiles, PulsePromptState } from '../core/index.js';
 import { KANBAN_FILE } from './layout.js';
 import { parseMentions } from './mentions.js';
 import type { LeadBrief } from './lead-brief.js';
-import { buildPulsePrompt, type PulsePromptOptions } from './pulse-prompt.js';
+import { buildPulsePrompt, truncateWithMarker, type PulsePromptOptions } from './pulse-prompt.js';
 import { learnedExcerpt, splitNotifications, taskEventNotes } from './pulse-state.js';
 import type { Workspace } from './workspace.js';
 
@@ -17,6 +17,26 @@ export interface WorkspaceProjectFiles extends ProjectFiles {
 }
 
 const KANBAN_TITLE = /^# Kanban: (.*) \(([a-z0-9-]+)\)$/m;
+
+/** Bytes of a pulse's output kept in the daily log: the end of a run (its result, its error) matters most. */
+export const DAILY_PULSE_OUTPUT_BYTES = 16 * 1024;
+
+type DailyPulse = Parameters<ProjectFiles['appendDaily']>[1];
+
+/**
+ * `pulse <id>: <outcome> (<error>)`, then the output as an indented code block: verbatim, and no
+ * heading or fence the agent printed can end the entry early.
+ */
+export function dailyPulseText(entry: DailyPulse): string {
+  const head = `pulse ${entry.pulse_id}: ${entry.outcome}${entry.error ? ` (${entry.error.replace(/\s*[\r\n]+\s*/g, ' ')})` : ''}`;
+  const output = (entry.output ?? '').replace(/\r\n?/g, '\n').trimEnd();
+  if (output.trim() === '') return head;
+  const block = truncateWithMarker(output, DAILY_PULSE_OUTPUT_BYTES, 'tail')
+    .split('\n')
+    .map((line) => (line === '' ? '' : `    ${line}`))
+    .join('\n');
+  return `${head}\n\n${block}`;
+}
 
 export interface ProjectFilesOptions extends PulsePromptOptions {
   /** The lead's brief (unassigned backlog, reviews, team workload), added to the lead's pulses. */
@@ -64,7 +84,7 @@ export function createProjectFiles(workspace: Workspace, options: ProjectFilesOp
       await workspace.appendChronicle(projectId, entry);
     },
     async appendDaily(projectId, entry) {
-      await workspace.appendDaily(projectId, entry.at, { author: entry.instance_id, text: `pulse ${entry.pulse_id}: ${entry.outcome}` });
+      await workspace.appendDaily(projectId, entry.at, { author: entry.instance_id, text: dailyPulseText(entry) });
     },
     async distillMemory(projectId, soulId, summary, archiveWorkingNotes) {
       await workspace.distillMemory(projectId, soulId, { summary, archiveWorkingNotes });

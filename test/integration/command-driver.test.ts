@@ -157,13 +157,15 @@ describe('command driver (real processes)', () => {
     await waitFor(() => liveMembers(spawns[0]!.pgid).length === 0, 3_000);
   });
 
-  it('bounds the captured output', async () => {
-    const program = script('chatty.sh', 'i=0\nwhile [ $i -lt 2000 ]; do echo "line $i of chatter"; i=$((i+1)); done');
+  it('bounds the captured output to its last bytes, with a marker for what was dropped', async () => {
+    const program = script('chatty.sh', 'i=0\nwhile [ $i -lt 2000 ]; do echo "line $i of chatter"; i=$((i+1)); done\necho "the end" >&2');
     const driver = new CommandDriver({ command: program, maxOutputBytes: 1_024 });
     const outcome = await driver.deliverPulse(instance, 'x', request('pulse-chatty'));
     expect(outcome.status).toBe('ok');
     expect(outcome.output!.length).toBeLessThan(1_200);
-    expect(outcome.output).toMatch(/\[output truncated: \d+ more bytes\]$/);
+    expect(outcome.output).toMatch(/^\[output truncated: \d+ earlier bytes\]\n/);
+    expect(outcome.output).toContain('line 1999 of chatter\n[stderr]\nthe end\n');
+    expect(outcome.output).not.toContain('line 0 of chatter');
   });
 
   it('a program that cannot start fails the pulse and shows in health', async () => {

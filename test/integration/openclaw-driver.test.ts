@@ -188,7 +188,7 @@ describe('OpenClaw driver against a protocol-4 gateway double', () => {
     expect(outcome).toEqual({ status: 'ok', output: 'Pulse received (2 chars).' });
   });
 
-  it('installs SOUL.md on create, resets the session on upgrade, deletes the agent with its last instance', async () => {
+  it('installs SOUL.md on create, resets the session on upgrade, deletes the agent when the runtime says no other instance is left', async () => {
     const { gateway, driver } = await setup({ gateway: { token: TOKEN, agents: [], reloadDelayMs: 300 } });
     await driver.instanceCreated(shuri, '# Shuri\nBuilds things.');
     expect(gateway.requestsFor('agents.create')).toEqual([{ name: 'shuri', workspace: '~/.openclaw/workspace-mc-shuri' }]);
@@ -201,14 +201,14 @@ describe('OpenClaw driver against a protocol-4 gateway double', () => {
     expect(gateway.agents.get('shuri')?.files.get('SOUL.md')).toBe('# Shuri v2');
     expect(gateway.requestsFor('sessions.reset')).toEqual([{ key: 'agent:shuri:mc-vanguard', reason: 'reset' }]);
 
-    await driver.instanceDestroyed(shuriElsewhere);
+    await driver.instanceDestroyed(shuriElsewhere, { otherInstancesOfSoul: 1 });
     expect(gateway.agents.has('shuri')).toBe(true);
     expect(gateway.requestsFor('sessions.delete')).toEqual([{ key: 'agent:shuri:mc-atlas' }]);
 
-    await driver.instanceDestroyed(shuri);
+    await driver.instanceDestroyed(shuri, { otherInstancesOfSoul: 0 });
     expect(gateway.requestsFor('agents.delete')).toEqual([{ agentId: 'shuri', deleteFiles: false }]);
     await waitFor(() => !gateway.agents.has('shuri'));
     // A repeated destroy (e.g. after a restart) finds the agent gone and still succeeds.
-    await expect(driver.instanceDestroyed(shuri)).resolves.toBeUndefined();
+    await expect(driver.instanceDestroyed(shuri, { otherInstancesOfSoul: 0 })).resolves.toBeUndefined();
   });
 });

@@ -156,6 +156,7 @@ describe('fake OpenClaw gateway reproduces the recorded handshake', () => {
     expect(final.payload).toMatchObject({ runId: 'k1', status: 'ok', summary: 'completed' });
     expect(s.frames.some((f) => f.event === 'chat' && (f.payload as { state?: string }).state === 'final')).toBe(true);
     expect(s.frames.some((f) => f.event === 'agent' && (f.payload as { stream?: string }).stream === 'lifecycle')).toBe(true);
+    // The replay follows DESIGN.md's rule, not a recording (misc-test.out stops before its replay frames).
     s.send({ type: 'req', id: 'r2', method: 'agent', params: { message: 'hello again', agentId: 'main', sessionKey: 'agent:main:mc-t', idempotencyKey: 'k1' } });
     expect((await s.next(resFor('r2'))).payload).toMatchObject({ runId: 'k1', status: 'ok' });
     expect(gateway.runCount()).toBe(1);

@@ -3,15 +3,32 @@ import { readFileSync } from 'node:fs';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 /**
- * A local OpenClaw gateway double speaking protocol 4 on a real WebSocket (127.0.0.1:0). Its
- * frames, answers and refusals reproduce the recordings of a real 2026.9.6 gateway in
- * /work/shared/openclaw (copied hello-ok in ./fixtures): challenge on upgrade, `connect`
- * validation and refusals (negtest.out), startup UNAVAILABLE (early.out), `agent` accepted then
- * final with streamed `agent`/`chat` events (client-mock.out), idempotency replay and param
- * errors (misc-test.out), `sessions.abort` (abort-test.out). Methods the recordings do not show
- * (agents.*, sessions.reset/delete) follow the gateway's published schemas and what a real
- * 2026.9.6 gateway answered by hand (integrations/openclaw/README.md "Verify against a real
- * gateway"): `agent "<id>" not found`, and agents created or deleted only after a config reload.
+ * A local OpenClaw gateway double speaking protocol 4 on a real WebSocket (127.0.0.1:0).
+ *
+ * Reproduced from the recordings of a real 2026.9.6 gateway in /work/shared/openclaw (hello-ok
+ * copied to ./fixtures):
+ * - the challenge on upgrade, the hello-ok payload, `health`, `agents.list` (client-mock.out);
+ * - `connect` refusals — wrong token, no auth, protocol mismatch, unknown client id, unknown
+ *   param — and the empty scopes (then FORBIDDEN) of an untrusted client or mode (negtest.out);
+ *   retryable UNAVAILABLE while starting (early.out);
+ * - `agent` answered `accepted`, then a second `res` with the same id and the final result;
+ *   `agent.wait` ending `ok` with `terminalReply`; `chat.send` answered `started` (client-mock.out);
+ * - `sessions.abort {key}` and `chat.abort` answers, the `chat` aborted and lifecycle cancelled
+ *   events, `agent.wait` ending `error` with stopReason `rpc` (abort-test.out, client-mock.out);
+ * - param refusals (an unexpected property, a missing `idempotencyKey`, an unknown method) and
+ *   `agent.wait` on an unknown runId answering `timeout` (misc-test.out).
+ *
+ * Not recorded — misc-test.out is cut off before its idempotency-replay frames — so these follow
+ * DESIGN.md "Agent drivers" ("the gateway dedups by it (a reused key replays the old result)"),
+ * in shapes of our choosing:
+ * - a reused `idempotencyKey` starts no second run: it answers `accepted` while the first run
+ *   goes on, the first run's final result once it is over;
+ * - the final `res` of an aborted `agent` run; `agent.wait` timing out on a known running run.
+ * Also ours: the reply text (`Pulse received (N chars).`), run durations, events reduced to the
+ * fields the driver reads (seq 0). Methods the recordings do not show (agents.*,
+ * sessions.reset/delete) follow the gateway's published schemas and what a real 2026.9.6 gateway
+ * answered by hand (integrations/openclaw/README.md "Verify against a real gateway"):
+ * `agent "<id>" not found`, and agents created or deleted only after a config reload.
  */
 const HELLO_OK = JSON.parse(readFileSync(new URL('./fixtures/openclaw-hello-ok.json', import.meta.url), 'utf8')) as Record<string, unknown> & {
   features: { methods: string[]; events: string[] };
@@ -330,7 +347,7 @@ export class FakeOpenClaw {
   private startRun(ws: WebSocket, reqId: string, method: string, p: Params): unknown {
     const key = String(p.idempotencyKey);
     const existing = this.runs.get(key);
-    // Idempotency: a reused key replays the first run's answer instead of starting another.
+    // Idempotency (DESIGN.md, not recorded): a reused key replays the first run's answer instead of starting another.
     if (existing) return existing.status === 'running' ? this.acceptedAnswer(existing, method) : this.finalAnswer(existing);
     const sessionKey = p.sessionKey ? String(p.sessionKey) : `agent:${String(p.agentId ?? 'main')}:main`;
     const run: Run = {

@@ -110,7 +110,7 @@ describe('withResilience', () => {
       },
     });
     const driver = withResilience(withHooks, { retry: fastRetry });
-    await expect(driver.instanceDestroyed!(instance)).rejects.toMatchObject({ code: 'DRIVER_UNAVAILABLE' });
+    await expect(driver.instanceDestroyed!(instance, { otherInstancesOfSoul: 0 })).rejects.toMatchObject({ code: 'DRIVER_UNAVAILABLE' });
     expect(calls).toBe(3);
   });
 });

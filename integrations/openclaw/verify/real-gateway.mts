@@ -22,7 +22,7 @@ try {
   const again = await driver.deliverPulse(shuri, 'Say hello.', { pulseId: pulseId, timeoutMs: 20_000, signal: ac.signal });
   log('pulse replay', again);
   await driver.instanceUpgraded(shuri, '# Shuri v2').then(() => log('instanceUpgraded', 'ok'), (e) => log('instanceUpgraded FAILED', { code: e.code, message: e.message }));
-  await driver.instanceDestroyed(shuri).then(() => log('instanceDestroyed', 'ok'), (e) => log('instanceDestroyed FAILED', { code: e.code, message: e.message }));
+  await driver.instanceDestroyed(shuri, { otherInstancesOfSoul: 0 }).then(() => log('instanceDestroyed', 'ok'), (e) => log('instanceDestroyed FAILED', { code: e.code, message: e.message }));
   await new Promise((r) => setTimeout(r, 3000)); log('agents.list after', await driver.connection.request('agents.list', {}, 10_000).then((l) => (l as { agents: { id: string }[] }).agents.map((a) => a.id), (e) => String(e)));
 } finally {
   await driver.close();

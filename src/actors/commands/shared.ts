@@ -167,6 +167,11 @@ export function createInstance(rt: Runtime, unit: CommitUnit, projectId: string,
   return entry;
 }
 
+/** Live instances of `soulId` other than `exceptId` whose pulses go through the driver `driverName`. */
+function otherInstancesOfSoulOn(rt: Runtime, soulId: string, exceptId: string, driverName: string): number {
+  return rt.repos.agents.liveOfSoul(soulId).filter((row) => row.id !== exceptId && rt.driverFor(row.project_id, soulId).name === driverName).length;
+}
+
 /**
  * Destroys an instance (agent.destroy, project.delete): its in-progress tasks go back to the
  * backlog (the runtime's `release`: no attempt counted), its open tasks lose
@@ -189,12 +194,15 @@ export function destroyInstance(rt: Runtime, unit: CommitUnit, agent: ResidentAc
   rt.host.apply(unit, agent, destroy, 'agent.destroyed');
   unit.after.push((repos) => repos.agents.revokeTokens(ctx.id, unit.now));
   const ref = { id: ctx.id, soulId: ctx.soul_id, projectId: ctx.project_id, soulVersion: ctx.soul_version };
+  // Ordered with the soul's other instance effects: a create committed after this destroy sees its outcome.
+  unit.effectKeys.add(`soul:${ctx.soul_id}`);
   unit.afterCommit.push(async () => {
     rt.scheduler.forget(ctx.id);
-    const { driver } = rt.driverFor(ctx.project_id, ctx.soul_id);
+    const { driver, name } = rt.driverFor(ctx.project_id, ctx.soul_id);
     if (driver) {
       await driver.abort(ref);
-      await driver.instanceDestroyed?.(ref);
+      // Read when the effect runs, not at commit: instances created or destroyed meanwhile count.
+      await driver.instanceDestroyed?.(ref, { otherInstancesOfSoul: otherInstancesOfSoulOn(rt, ctx.soul_id, ctx.id, name) });
     }
     // SPEC §4: deleting kills any agent process still running for the instance.
     const pgid = rt.repos.agents.pgidOf(ctx.id);

@@ -23,7 +23,7 @@ export const commandDriverConfig = z
     /** Variables copied from the server's environment when set (never secrets by default). */
     inheritEnv: z.array(z.string()).default(['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR']),
     killGraceMs: z.number().int().min(0).max(60_000).default(5_000),
-    /** Bytes of stdout + stderr kept for the daily log; the rest is counted and dropped. */
+    /** Bytes of stdout + stderr kept for the daily log (the last ones); earlier output is counted and dropped. */
     maxOutputBytes: z.number().int().min(256).max(16 * 1024 * 1024).default(64 * 1024),
   })
   .strict();
@@ -279,7 +279,10 @@ function waitForClose(child: ChildProcess, maxMs: number): Promise<void> {
   });
 }
 
-/** Keeps the first `max` bytes of stdout and stderr in arrival order, and counts the rest. */
+/**
+ * Keeps the last `max` bytes of stdout and stderr in arrival order (the end of a run says how it
+ * went) and counts what was dropped from the front.
+ */
 class BoundedOutput {
   private readonly parts: { stream: 'stdout' | 'stderr'; chunk: Buffer }[] = [];
   private kept = 0;
@@ -288,23 +291,28 @@ class BoundedOutput {
   constructor(private readonly max: number) {}
 
   push(stream: 'stdout' | 'stderr', chunk: Buffer): void {
-    const room = this.max - this.kept;
-    if (room <= 0) {
-      this.dropped += chunk.length;
-      return;
+    this.parts.push({ stream, chunk });
+    this.kept += chunk.length;
+    while (this.kept > this.max) {
+      const first = this.parts[0]!;
+      const excess = this.kept - this.max;
+      if (first.chunk.length <= excess) {
+        this.parts.shift();
+        this.kept -= first.chunk.length;
+        this.dropped += first.chunk.length;
+      } else {
+        first.chunk = first.chunk.subarray(excess);
+        this.kept -= excess;
+        this.dropped += excess;
+      }
     }
-    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    this.parts.push({ stream, chunk: part });
-    this.kept += part.length;
-    this.dropped += chunk.length - part.length;
   }
 
   text(): string {
     const out = Buffer.concat(this.parts.filter((p) => p.stream === 'stdout').map((p) => p.chunk)).toString('utf8');
     const err = Buffer.concat(this.parts.filter((p) => p.stream === 'stderr').map((p) => p.chunk)).toString('utf8');
-    let text = out;
+    let text = this.dropped > 0 ? `[output truncated: ${this.dropped} earlier bytes]\n${out}` : out;
     if (err.length > 0) text += `${text.length > 0 && !text.endsWith('\n') ? '\n' : ''}[stderr]\n${err}`;
-    if (this.dropped > 0) text += `\n[output truncated: ${this.dropped} more bytes]`;
     return text;
   }
 }

@@ -201,7 +201,7 @@ export function withResilience(driver: AgentDriver, options: ResilienceOptions =
   }
   if (driver.instanceDestroyed) {
     const destroyed = driver.instanceDestroyed.bind(driver);
-    wrapped.instanceDestroyed = (instance) => hook('instanceDestroyed', instance, () => destroyed(instance));
+    wrapped.instanceDestroyed = (instance, facts) => hook('instanceDestroyed', instance, () => destroyed(instance, facts));
   }
   return wrapped;
 }

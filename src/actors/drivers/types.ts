@@ -23,6 +23,15 @@ export type PulseOutcome =
   | { status: 'failed'; error: { code: string; message: string; transient: boolean }; output?: string }
   | { status: 'timeout' | 'aborted'; output?: string };
 
+/**
+ * What the runtime read from the store when it destroys an instance: durable truth, so a driver
+ * needs no memory of its own about which instances exist (it has none after a restart).
+ */
+export interface InstanceDestroyFacts {
+  /** Live instances of the same soul in other projects that this driver still serves. */
+  otherInstancesOfSoul: number;
+}
+
 export interface DriverHealth {
   ok: boolean;
   /** 'closed' | 'open' | 'half-open' for the breaker; 'degraded' when a capability is missing. */
@@ -39,7 +48,7 @@ export interface AgentDriver {
   /** Lifecycle in the agent runtime, where it has one (OpenClaw: agents.create / files.set …). */
   instanceCreated?(instance: InstanceRef, soulMd: string): Promise<void>;
   instanceUpgraded?(instance: InstanceRef, soulMd: string): Promise<void>;
-  instanceDestroyed?(instance: InstanceRef): Promise<void>;
+  instanceDestroyed?(instance: InstanceRef, facts: InstanceDestroyFacts): Promise<void>;
   close?(): Promise<void>;
 }
 

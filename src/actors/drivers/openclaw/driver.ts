@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isMissionError, MissionError } from '../../../core/index.js';
-import type { AgentDriver, DriverHealth, InstanceRef, PulseOutcome, PulseRequest } from '../types.js';
+import type { AgentDriver, DriverHealth, InstanceDestroyFacts, InstanceRef, PulseOutcome, PulseRequest } from '../types.js';
 import { failedOutcome } from '../resilient.js';
 import { GatewayConnection } from './connection.js';
 import { sessionKeyFor, type EventFrame } from './frames.js';
@@ -11,8 +11,9 @@ import { sessionKeyFor, type EventFrame } from './frames.js';
  * missing) keyed by the pulseId — the gateway dedups by `idempotencyKey`, so a retried delivery
  * joins the first run instead of starting a second — and awaited with `agent.wait`. Timeout and
  * abort cancel the run with `sessions.abort {key}`. Each soul is one OpenClaw agent (its id is
- * the soul id), created with its SOUL.md when an instance is created and deleted with the last
- * instance this driver knows of.
+ * the soul id), created with its SOUL.md when an instance is created and deleted with the soul's
+ * last live instance on this driver — a fact the runtime reads from the store and passes to
+ * `instanceDestroyed`, so it holds after a restart, when this driver has seen no instance yet.
  *
  * Param names come from the recordings where they show them (`agent`, `agent.wait`, `chat.send`,
  * `sessions.abort {key}`, `chat.abort`). `agents.create {name, workspace}`, `agents.files.set
@@ -76,8 +77,6 @@ export class OpenClawDriver implements AgentDriver {
   private readonly config: z.output<typeof openClawDriverConfig>;
   readonly connection: GatewayConnection;
   private readonly active = new Map<string, ActiveRun>(); // by instance id
-  /** Instances per soul this driver has seen, so destroying one keeps the agent for the others. */
-  private readonly instancesBySoul = new Map<string, Set<string>>();
 
   constructor(config: OpenClawDriverConfig) {
     const parsed = openClawDriverConfig.safeParse(config);
@@ -96,7 +95,6 @@ export class OpenClawDriver implements AgentDriver {
 
   async deliverPulse(instance: InstanceRef, prompt: string, request: PulseRequest): Promise<PulseOutcome> {
     if (request.signal.aborted) return { status: 'aborted' };
-    this.remember(instance);
     const deadline = Date.now() + request.timeoutMs;
     const sessionKey = sessionKeyFor(instance.soulId, instance.projectId);
     const cancel = new AbortController();
@@ -145,7 +143,6 @@ export class OpenClawDriver implements AgentDriver {
   }
 
   async instanceCreated(instance: InstanceRef, soulMd: string): Promise<void> {
-    this.remember(instance);
     await this.connection.ready(this.config.connectTimeoutMs);
     this.require(['agents.list', 'agents.create', 'agents.files.set'], 'install the SOUL.md');
     const list = agentsList.parse(await this.call('agents.list', {}));
@@ -163,19 +160,16 @@ export class OpenClawDriver implements AgentDriver {
   }
 
   async instanceUpgraded(instance: InstanceRef, soulMd: string): Promise<void> {
-    this.remember(instance);
     await this.connection.ready(this.config.connectTimeoutMs);
     this.require(['agents.files.set', 'sessions.reset'], 'apply the new SOUL.md');
     await this.call('agents.files.set', { agentId: instance.soulId, name: 'SOUL.md', content: soulMd });
     await this.call('sessions.reset', { key: sessionKeyFor(instance.soulId, instance.projectId), reason: 'reset' });
   }
 
-  async instanceDestroyed(instance: InstanceRef): Promise<void> {
+  async instanceDestroyed(instance: InstanceRef, facts: InstanceDestroyFacts): Promise<void> {
     await this.abort(instance);
-    const siblings = this.instancesBySoul.get(instance.soulId);
-    siblings?.delete(instance.id);
     await this.connection.ready(this.config.connectTimeoutMs);
-    if (siblings && siblings.size > 0) {
+    if (facts.otherInstancesOfSoul > 0) {
       // Other projects still use this soul's agent: drop only this instance's session.
       if (this.connection.hasMethod('sessions.delete')) await this.call('sessions.delete', { key: sessionKeyFor(instance.soulId, instance.projectId) });
       return;
@@ -187,7 +181,6 @@ export class OpenClawDriver implements AgentDriver {
       // Destroy is idempotent: an agent already gone is what we wanted.
       if (!isAgentNotFound(err)) throw err;
     }
-    this.instancesBySoul.delete(instance.soulId);
   }
 
   health(): DriverHealth {
@@ -213,12 +206,6 @@ export class OpenClawDriver implements AgentDriver {
   async close(): Promise<void> {
     for (const run of this.active.values()) run.cancel.abort();
     this.connection.close();
-  }
-
-  private remember(instance: InstanceRef): void {
-    let set = this.instancesBySoul.get(instance.soulId);
-    if (!set) this.instancesBySoul.set(instance.soulId, (set = new Set()));
-    set.add(instance.id);
   }
 
   private require(methods: string[], purpose: string): void {
