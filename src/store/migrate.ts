@@ -15,6 +15,8 @@ export interface Migration {
   down: string;
   /** sha256 of the up file; recorded when applied, compared on every start. */
   checksum: string;
+  /** sha256 of the down file; recorded when applied, compared on every start (a rollback runs it). */
+  downChecksum: string;
 }
 
 export type MigrationState = 'applied' | 'pending' | 'edited' | 'unknown';
@@ -78,14 +80,16 @@ export function loadMigrations(dir: string = defaultMigrationsDir()): Migration[
         throw new MissionError('INTERNAL', `migration ${version} (${h.name}) lacks its ${h.up ? 'down' : 'up'} file`);
       }
       const up = readFileSync(join(dir, h.up), 'utf8');
+      const down = readFileSync(join(dir, h.down), 'utf8');
       return {
         version,
         name: h.name,
         upFile: h.up,
         downFile: h.down,
         up,
-        down: readFileSync(join(dir, h.down), 'utf8'),
+        down,
         checksum: sha256(up),
+        downChecksum: sha256(down),
       };
     });
 }
@@ -94,6 +98,8 @@ interface AppliedRow {
   version: number;
   name: string;
   checksum: string;
+  /** Null for a row applied before down files were checksummed, until the next writable run fills it. */
+  down_checksum: string | null;
   applied_at: number;
 }
 
@@ -105,6 +111,8 @@ export class Migrator {
   readonly migrations: Migration[];
   private readonly backupDir: string | null;
   private readonly now: () => number;
+  /** False only for a read-only database made before down checksums existed. */
+  private readonly hasDownChecksums: boolean;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -117,14 +125,45 @@ export class Migrator {
       version     INTEGER PRIMARY KEY,
       name        TEXT NOT NULL,
       checksum    TEXT NOT NULL,
-      applied_at  INTEGER NOT NULL
+      applied_at  INTEGER NOT NULL,
+      down_checksum TEXT
     )`);
+    this.hasDownChecksums = this.adoptDownChecksums();
+  }
+
+  /**
+   * Databases migrated before down files were checksummed: the runner owns its table, so it adds
+   * the column and records today's down file for each applied row lacking one (the best witness
+   * left; from then on an edit is caught). Returns whether the column exists.
+   */
+  private adoptDownChecksums(): boolean {
+    const columns = this.db.prepare('PRAGMA table_info(schema_migrations)').all() as { name: string }[];
+    const present = columns.some((c) => c.name === 'down_checksum');
+    if (this.db.readonly) return present; // `migrate status` on a live server's file: look, never write
+    const lacking = present && this.db.prepare('SELECT 1 FROM schema_migrations WHERE down_checksum IS NULL LIMIT 1').get() !== undefined;
+    if (present && !lacking) return true; // the usual start: no write transaction
+    this.db.transaction(() => {
+      if (!present) this.db.exec('ALTER TABLE schema_migrations ADD COLUMN down_checksum TEXT');
+      const fill = this.db.prepare('UPDATE schema_migrations SET down_checksum = ? WHERE version = ? AND down_checksum IS NULL');
+      for (const m of this.migrations) fill.run(m.downChecksum, m.version);
+    })();
+    return true;
   }
 
   private applied(): AppliedRow[] {
+    const down = this.hasDownChecksums ? 'down_checksum' : 'NULL AS down_checksum';
     return this.db
-      .prepare('SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version')
+      .prepare(`SELECT version, name, checksum, ${down}, applied_at FROM schema_migrations ORDER BY version`)
       .all() as AppliedRow[];
+  }
+
+  /** The file of `m` whose recorded checksum differs from the file on disk, or null. */
+  private editedFile(m: Migration, a: AppliedRow): { file: string; recorded: string; actual: string } | null {
+    if (m.checksum !== a.checksum) return { file: m.upFile, recorded: a.checksum, actual: m.checksum };
+    if (a.down_checksum !== null && m.downChecksum !== a.down_checksum) {
+      return { file: m.downFile, recorded: a.down_checksum, actual: m.downChecksum };
+    }
+    return null;
   }
 
   /** The highest applied version (0 for a fresh database). */
@@ -141,7 +180,7 @@ export class Migrator {
     const applied = new Map(this.applied().map((r) => [r.version, r]));
     const rows: MigrationStatusRow[] = this.migrations.map((m) => {
       const a = applied.get(m.version);
-      const state: MigrationState = !a ? 'pending' : a.checksum === m.checksum ? 'applied' : 'edited';
+      const state: MigrationState = !a ? 'pending' : this.editedFile(m, a) ? 'edited' : 'applied';
       return { version: m.version, name: m.name, state, applied_at: a?.applied_at ?? null };
     });
     for (const a of applied.values()) {
@@ -152,7 +191,7 @@ export class Migrator {
     return rows.sort((x, y) => x.version - y.version);
   }
 
-  /** Refuses a database this code cannot safely run: newer versions, or edited applied files. */
+  /** Refuses a database this code cannot safely run: newer versions, or edited applied files (up or down). */
   verify(): void {
     for (const a of this.applied()) {
       const m = this.migrations.find((x) => x.version === a.version);
@@ -163,11 +202,12 @@ export class Migrator {
           { version: a.version, name: a.name, latest: this.latestVersion() },
         );
       }
-      if (m.checksum !== a.checksum) {
+      const edited = this.editedFile(m, a);
+      if (edited) {
         throw new MissionError(
           'MIGRATION_CHECKSUM_MISMATCH',
-          `migration file ${m.upFile} was edited after it was applied (recorded sha256 ${a.checksum.slice(0, 12)}…, now ${m.checksum.slice(0, 12)}…); restore the file and add a new migration instead`,
-          { file: m.upFile, version: m.version, recorded: a.checksum, actual: m.checksum },
+          `migration file ${edited.file} was edited after it was applied (recorded sha256 ${edited.recorded.slice(0, 12)}…, now ${edited.actual.slice(0, 12)}…); restore the file and add a new migration instead`,
+          { file: edited.file, version: m.version, recorded: edited.recorded, actual: edited.actual },
         );
       }
     }
@@ -194,8 +234,8 @@ export class Migrator {
       this.db.transaction(() => {
         this.db.exec(m.up);
         this.db
-          .prepare('INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)')
-          .run(m.version, m.name, m.checksum, this.now());
+          .prepare('INSERT INTO schema_migrations (version, name, checksum, down_checksum, applied_at) VALUES (?, ?, ?, ?, ?)')
+          .run(m.version, m.name, m.checksum, m.downChecksum, this.now());
       })();
       steps.push({ version: m.version, name: m.name, direction: 'up' });
     }

@@ -1,9 +1,9 @@
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MissionError } from '../../src/core/index.js';
-import { defaultMigrationsDir, Migrator, openDatabase, openStore, type SqliteDatabase } from '../../src/store/index.js';
+import { defaultMigrationsDir, Migrator, openDatabase, openStore, sha256, type SqliteDatabase } from '../../src/store/index.js';
 
 let dir: string;
 let db: SqliteDatabase | null = null;
@@ -94,6 +94,55 @@ describe('migration runner', () => {
     expect(err.message).toContain('0001_initial.up.sql');
     expect(m.status()[0]?.state).toBe('edited');
     expect((await caughtAsync(() => m.up())).code).toBe('MIGRATION_CHECKSUM_MISMATCH');
+  });
+
+  it('refuses migrate down and start-up when an applied down file was edited, naming the file', async () => {
+    const migrations = copyMigrations();
+    const dataDir = join(dir, 'data');
+    (await openStore({ dataDir, migrationsDir: migrations })).close();
+    const lastDown = readdirSync(migrations).filter((f) => f.endsWith('.down.sql')).sort().at(-1)!;
+    appendFileSync(join(migrations, lastDown), '\nDROP TABLE projects;\n');
+
+    const startUp = await caughtAsync(() => openStore({ dataDir, migrationsDir: migrations }));
+    expect(startUp.code).toBe('MIGRATION_CHECKSUM_MISMATCH');
+    expect(startUp.message).toContain(lastDown);
+    expect(startUp.data).toMatchObject({ file: lastDown, version: LATEST });
+
+    db = openDatabase(join(dataDir, 'mission-control.db'));
+    const m = new Migrator(db, { migrationsDir: migrations });
+    expect(m.status().at(-1)?.state).toBe('edited');
+    const rollback = await caughtAsync(() => m.down());
+    expect(rollback.code).toBe('MIGRATION_CHECKSUM_MISMATCH');
+    expect(rollback.message).toContain(lastDown);
+    // The edited file did not run: the version and the tables it would drop are still there.
+    expect(m.currentVersion()).toBe(LATEST);
+    expect(schemaOf(db).map((r) => r.name)).toContain('projects');
+  });
+
+  it('records down checksums for a database applied before they existed, and catches a later edit', async () => {
+    const migrations = copyMigrations();
+    const file = join(dir, 'a.db');
+    db = openDatabase(file);
+    await new Migrator(db, { migrationsDir: migrations }).up();
+    // The runner's table as older versions left it: no down checksum column.
+    db.exec('ALTER TABLE schema_migrations DROP COLUMN down_checksum');
+    db.close();
+
+    // A read-only look (`migrate status` beside a live server) neither writes nor fails.
+    db = openDatabase(file, { readonly: true });
+    expect(new Migrator(db, { migrationsDir: migrations }).status().map((r) => r.state)).toEqual(Array(LATEST).fill('applied'));
+    db.close();
+
+    db = openDatabase(file);
+    new Migrator(db, { migrationsDir: migrations }).verify();
+    const recorded = db.prepare('SELECT version, down_checksum FROM schema_migrations ORDER BY version').all();
+    const downs = readdirSync(migrations).filter((f) => f.endsWith('.down.sql')).sort();
+    expect(recorded).toEqual(downs.map((f, i) => ({ version: i + 1, down_checksum: sha256(readFileSync(join(migrations, f))) })));
+
+    appendFileSync(join(migrations, downs[0]!), '\n-- edited after the fact\n');
+    const err = caught(() => new Migrator(db!, { migrationsDir: migrations }).verify());
+    expect(err.code).toBe('MIGRATION_CHECKSUM_MISMATCH');
+    expect(err.message).toContain(downs[0]);
   });
 
   it('refuses a database migrated by a newer version', async () => {
