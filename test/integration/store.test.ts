@@ -2,10 +2,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MissionError } from '../../src/core/index.js';
+import { MissionError, processIdentity } from '../../src/core/index.js';
 import { DataDirLock, openStore } from '../../src/store/index.js';
 import { ChildOutput, exitOf, spawnTs, stopChild } from '../support/child.js';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 let dir: string;
 let child: ChildProcess | null = null;
@@ -39,7 +39,7 @@ describe('openStore', () => {
     expect(store.db.pragma('busy_timeout', { simple: true })).toBe(1234);
     expect(store.db.prepare('SELECT COUNT(*) AS n FROM projects').get()).toEqual({ n: 0 });
     const lockFile = join(dir, 'data', 'mission-control.lock');
-    expect(readFileSync(lockFile, 'utf8').trim()).toBe(String(process.pid));
+    expect(readFileSync(lockFile, 'utf8')).toBe(`${process.pid}\n${processIdentity(process.pid)}\n`);
     store.close();
     expect(existsSync(lockFile)).toBe(false);
     store.close(); // twice is harmless
@@ -61,8 +61,43 @@ describe('openStore', () => {
     expect(existsSync(join(dataDir, 'mission-control.lock'))).toBe(true);
     expect(DataDirLock.holder(dataDir)).toBeNull();
     const store = await openStore({ dataDir });
-    expect(readFileSync(join(dataDir, 'mission-control.lock'), 'utf8').trim()).toBe(String(process.pid));
+    expect(readFileSync(join(dataDir, 'mission-control.lock'), 'utf8').split('\n')[0]).toBe(
+      String(process.pid),
+    );
     store.close();
+  });
+
+  it('takes over a lock whose pid is alive but now another process (its start time or boot differs)', async () => {
+    const dataDir = join(dir, 'data');
+    (await openStore({ dataDir })).close();
+    child = spawn('sleep', ['30'], { stdio: 'ignore' }); // the stranger that got the dead holder's pid
+    const stranger = processIdentity(child.pid!)!;
+    const [boot, start] = stranger.split(':') as [string, string];
+    const lockFile = join(dataDir, 'mission-control.lock');
+    for (const recorded of [
+      `${boot}:${Number(start) + 1}`,
+      `00000000-0000-0000-0000-000000000000:${start}`,
+    ]) {
+      writeFileSync(lockFile, `${child.pid}\n${recorded}\n`);
+      expect(DataDirLock.holder(dataDir)).toBeNull();
+      const store = await openStore({ dataDir });
+      expect(readFileSync(lockFile, 'utf8')).toBe(`${process.pid}\n${processIdentity(process.pid)}\n`);
+      store.close();
+    }
+    // A lock file from a build that wrote the pid only: a live pid still holds it.
+    writeFileSync(lockFile, `${child.pid}\n`);
+    expect((await openError(dataDir)).data).toMatchObject({ pid: child.pid });
+  });
+
+  it('refuses a lock naming this live process with its true identity, naming the pid', async () => {
+    const dataDir = join(dir, 'data');
+    (await openStore({ dataDir })).close();
+    writeFileSync(join(dataDir, 'mission-control.lock'), `${process.pid}\n${processIdentity(process.pid)}\n`);
+    expect(DataDirLock.holder(dataDir)).toBe(process.pid);
+    const err = await openError(dataDir);
+    expect(err.code).toBe('DATA_DIR_LOCKED');
+    expect(err.message).toContain(`process ${process.pid}`);
+    expect(err.data).toMatchObject({ pid: process.pid });
   });
 
   it('refuses a second open in the same process too', async () => {
