@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase, databaseFile } from '../../src/store/index.js';
+import { openDatabase, databaseFile, type SqliteDatabase } from '../../src/store/index.js';
 
 const CHILD = join(import.meta.dirname, 'crash-child.ts');
 
@@ -68,6 +68,65 @@ interface EventRow {
   idempotency_key: string | null;
 }
 
+/** SPEC §3 status codes, as `tasks.status` stores them. */
+const STATUS_CODE: Record<string, number> = { backlog: 0, in_progress: 1, done: 2, blocked: 3, archived: 4, review: 5 };
+/** SPEC §3 default `max_attempts`: the deadman expiry that reaches it blocks the task. */
+const MAX_ATTEMPTS = 3;
+/** SPEC §3 transitions by machine event; the crash project has no require_review, so submit → done. */
+const TRANSITIONS: Record<string, Record<string, string>> = {
+  backlog: { start: 'in_progress', block: 'blocked', archive: 'archived' },
+  in_progress: { submit: 'done', block: 'blocked', deadman_expire: 'backlog', release: 'backlog' },
+  review: { approve: 'done', reject: 'in_progress', block: 'blocked' },
+  done: { archive: 'archived', reopen: 'backlog' },
+  blocked: { unblock: 'the state it was blocked from' },
+  archived: { reopen: 'backlog' },
+};
+/** Task events that change its context, never its state. */
+const IN_PLACE = new Set(['create', 'assign', 'update', 'comment', 'log_event']);
+
+/** Where a task's event log says it is: its machine events replayed through the table above. */
+function replayTask(taskId: string, eventTypes: string[]): { state: string; attempts: number } {
+  expect(eventTypes[0], `${taskId}: first event`).toBe('create');
+  let state = 'backlog';
+  let blockedFrom = 'backlog';
+  let attempts = 0;
+  for (const type of eventTypes) {
+    if (IN_PLACE.has(type)) continue;
+    const target = TRANSITIONS[state]?.[type];
+    if (target === undefined) throw new Error(`${taskId}: the log holds ${type} from ${state}, which SPEC §3 does not allow`);
+    if (type === 'deadman_expire' && ++attempts >= MAX_ATTEMPTS) {
+      [state, blockedFrom] = ['blocked', 'backlog'];
+    } else if (type === 'unblock') {
+      state = blockedFrom;
+    } else {
+      if (target === 'blocked') blockedFrom = state;
+      state = target;
+    }
+  }
+  return { state, attempts };
+}
+
+/** Every task's snapshot and projection row agree with its own event log, not with each other. */
+function expectTasksAsTheirLogSays(db: SqliteDatabase, when: string): void {
+  const events = db.prepare(`SELECT actor_id, payload FROM events WHERE actor_kind = 'task' ORDER BY seq`).all() as { actor_id: string; payload: string }[];
+  const log = new Map<string, string[]>();
+  for (const e of events) {
+    const list = log.get(e.actor_id) ?? [];
+    list.push((JSON.parse(e.payload) as { event: { type: string } }).event.type);
+    log.set(e.actor_id, list);
+  }
+  const tasks = db
+    .prepare('SELECT t.id, t.status, t.attempts, s.snapshot FROM tasks t LEFT JOIN actor_snapshots s ON s.actor_id = t.id')
+    .all() as { id: string; status: number; attempts: number; snapshot: string | null }[];
+  expect(tasks.length, when).toBe(log.size);
+  for (const t of tasks) {
+    const expected = replayTask(t.id, log.get(t.id) ?? []);
+    expect(t.snapshot, `${when}: ${t.id} has a snapshot`).not.toBeNull();
+    expect((JSON.parse(t.snapshot!) as { value: unknown }).value, `${when}: ${t.id} snapshot`).toBe(expected.state);
+    expect({ status: t.status, attempts: t.attempts }, `${when}: ${t.id} row`).toEqual({ status: STATUS_CODE[expected.state], attempts: expected.attempts });
+  }
+}
+
 describe('crash recovery', () => {
   it('keeps every acknowledged command exactly once across SIGKILLs, and the deadman fires after restart', async () => {
     dir = mkdtempSync(join(tmpdir(), 'mc-crash-'));
@@ -108,13 +167,13 @@ describe('crash recovery', () => {
           expect(evts.n).toBe(1);
           expect((db.prepare('SELECT status FROM tasks WHERE id = ?').get(a.task) as { status: number }).status).toBe(1);
         }
-        // Every actor is in the state its event log says.
-        const snaps = db.prepare('SELECT actor_id, state_value, seq FROM actor_snapshots').all() as { actor_id: string; state_value: string; seq: number }[];
+        // Every task is in the state its event log says; no snapshot predates its actor's last event.
+        expectTasksAsTheirLogSays(db, `after kill ${round + 1}`);
+        const snaps = db.prepare('SELECT actor_id, seq FROM actor_snapshots').all() as { actor_id: string; seq: number }[];
         for (const s of snaps) {
-          const last = db.prepare('SELECT seq, payload FROM events WHERE actor_id = ? ORDER BY seq DESC LIMIT 1').get(s.actor_id) as { seq: number; payload: string };
-          expect(JSON.parse(s.state_value), s.actor_id).toEqual((JSON.parse(last.payload) as { state_value: unknown }).state_value);
+          const last = db.prepare('SELECT seq FROM events WHERE actor_id = ? ORDER BY seq DESC LIMIT 1').get(s.actor_id) as { seq: number };
           // Bookkeeping (a task counter, a sign of life) rewrites a snapshot without an event row.
-          expect(s.seq).toBeGreaterThanOrEqual(last.seq);
+          expect(s.seq, s.actor_id).toBeGreaterThanOrEqual(last.seq);
         }
         // Seqs are gap-free and end at projects.last_seq.
         const seq = db.prepare(`SELECT count(*) AS n, max(seq) AS m FROM events WHERE project_id = 'crash'`).get() as { n: number; m: number };
@@ -145,6 +204,7 @@ describe('crash recovery', () => {
       expect(task).toEqual({ status: 0, attempts: 1 });
       const agent = db.prepare(`SELECT current_task_id, deadman_at FROM agent_instances WHERE id = 'shuri:crash'`).get() as { current_task_id: string | null };
       expect(agent.current_task_id).toBeNull();
+      expectTasksAsTheirLogSays(db, 'after the deadman run');
     } finally {
       db.close();
     }
