@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { checksWith, judgeSoak, type MinuteFigures, type SoakOutcome } from '../../bench/lib/soak-checks.js';
+
+const steady: MinuteFigures = { active_resources_max: 210, rpc_p99_ms: 30, feed_p99_ms: 25, loadavg_1m: 1 };
+
+function outcome(minutes: MinuteFigures[], more: Partial<SoakOutcome> = {}): SoakOutcome {
+  return { minutes, rssGrowthMbPerMin: 0.2, clients: 200, clientsComplete: 200, serverExit: 0, ...more };
+}
+
+const verdicts = (o: SoakOutcome): Record<string, string> =>
+  Object.fromEntries(Object.entries(judgeSoak(o)).map(([k, c]) => [k, c.verdict]));
+
+describe('soak hold checks', () => {
+  it('reports the minute comparisons and the RSS slope as not applicable to a 2-minute run, even when their figures are bad', () => {
+    const run = outcome([steady, { active_resources_max: 900, rpc_p99_ms: 900, feed_p99_ms: 900 }], {
+      rssGrowthMbPerMin: 50,
+    });
+    expect(verdicts(run)).toEqual({
+      rss_growth_below_1mb_per_min: 'not_applicable',
+      active_resources_not_growing: 'not_applicable',
+      rpc_p99_last_within_2x_second: 'not_applicable',
+      feed_p99_last_within_2x_second: 'not_applicable',
+      every_client_complete: 'holds',
+      graceful_exit: 'holds',
+    });
+    expect(checksWith(judgeSoak(run), 'fails')).toEqual([]);
+  });
+
+  it('judges minute 3 against minute 2 from 3 minutes on: growing handles or a p99 over 2× fail', () => {
+    const fine = outcome([steady, steady, { active_resources_max: 210, rpc_p99_ms: 60, feed_p99_ms: 50 }]);
+    expect(checksWith(judgeSoak(fine), 'fails')).toEqual([]);
+    expect(checksWith(judgeSoak(fine), 'not_applicable')).toEqual(['rss_growth_below_1mb_per_min']);
+
+    const worse = outcome([
+      steady,
+      steady,
+      { active_resources_max: 211, rpc_p99_ms: 61, feed_p99_ms: NaN, loadavg_1m: 4 },
+    ]);
+    expect(checksWith(judgeSoak(worse), 'fails')).toEqual([
+      'active_resources_not_growing',
+      'rpc_p99_last_within_2x_second',
+      'feed_p99_last_within_2x_second',
+    ]);
+    expect(judgeSoak(worse).rpc_p99_last_within_2x_second?.observed).toBe(
+      'last 61 ≤ 2 × minute 2 30 (load average 4 vs 1)',
+    );
+  });
+
+  it('judges the RSS slope from 5 minutes on, and completeness and a clean exit always', () => {
+    const five = Array.from({ length: 5 }, () => steady);
+    expect(verdicts(outcome(five, { rssGrowthMbPerMin: 1.5 })).rss_growth_below_1mb_per_min).toBe('fails');
+    expect(verdicts(outcome(five)).rss_growth_below_1mb_per_min).toBe('holds');
+    expect(
+      checksWith(judgeSoak(outcome([steady], { clientsComplete: 199, serverExit: 'SIGKILL' })), 'fails'),
+    ).toEqual(['every_client_complete', 'graceful_exit']);
+  });
+});
