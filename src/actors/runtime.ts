@@ -100,6 +100,8 @@ export class Runtime implements MissionRuntime {
   private readonly inflight = new Map<string, Promise<unknown>>();
   /** Every command admitted and not yet answered (stop waits for them). */
   private readonly running = new Set<Promise<unknown>>();
+  /** Units whose handler has run (or is running) but which are not queued for the commit yet. */
+  private readonly handling = new Set<CommitUnit>();
   private stopping = false;
   private started = false;
   /** Process groups being terminated (left by a crash, or of a destroyed instance). */
@@ -209,11 +211,13 @@ export class Runtime implements MissionRuntime {
     if (!handler) throw new MissionError('INVALID_INPUT', `unknown command ${command.name}`);
     const unit = new CommitUnit(this.clock.now());
     if (key) unit.idempotency = { principalKey: command.principal_key, key, command: command.name };
+    this.handling.add(unit);
     try {
       unit.result = await handler(this, unit, command.params as never, command.by);
     } catch (err) {
+      this.handling.delete(unit);
       if (unit.touched.size > 0) this.committer.abandon(unit, err);
-      this.host.releaseActivated((id) => this.committer.isQueued(id));
+      this.host.releaseActivated(this.heldByCommand);
       if (key && isMissionError(err) && err.severity === 'permanent' && err.code !== 'INTERNAL') {
         // The first answer of a keyed call is kept, also when it is an error.
         const errorUnit = new CommitUnit(unit.now);
@@ -225,12 +229,27 @@ export class Runtime implements MissionRuntime {
     }
     if (key) unit.answer = { ok: true, result: unit.result ?? null };
     const durable = this.committer.enqueue(unit);
+    this.handling.delete(unit);
     // The simulation's broken build answers before the commit; it must catch the lost answers.
     if (this.options.faults?.ackBeforeCommit) durable.catch(() => undefined);
-    else await durable;
-    this.host.releaseActivated((id) => this.committer.isQueued(id));
+    else {
+      await durable;
+      if (unit.answerAfterEffects) await unit.effectsDone;
+    }
+    this.host.releaseActivated(this.heldByCommand);
     return unit.result;
   }
+
+  /**
+   * Whether a command still holds an actor: queued for the commit, or touched by a handler whose
+   * unit is not queued yet (the await after a handler lets other commands run in between: a
+   * passive task stopped then would be committed as a stopped snapshot, never restorable).
+   */
+  private readonly heldByCommand = (id: string): boolean => {
+    if (this.committer.isQueued(id)) return true;
+    for (const unit of this.handling) if (unit.touched.has(id)) return true;
+    return false;
+  };
 
   /**
    * A unit's effects run in order, behind the effects of earlier units of the same projects
@@ -241,7 +260,7 @@ export class Runtime implements MissionRuntime {
     const keys = new Set<string>(unit.effectKeys);
     for (const e of unit.events) keys.add(e.project_id);
     for (const entry of unit.touched.values()) keys.add(entry.projectId);
-    void this.effects.run(keys, unit.afterCommit);
+    unit.effectsDone = this.effects.run(keys, unit.afterCommit);
   }
 
   /** A command-driven agent's program started (driver `onSpawn`): its process group is recorded. */

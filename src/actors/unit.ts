@@ -29,6 +29,10 @@ export class CommitUnit {
    * `soul:<id>` so a SOUL.md write of an update never races an instance's copy of it.
    */
   readonly effectKeys = new Set<string>();
+  /** Set by a command whose answer promises its file is written (CHRONICLE.md): answered after its effects. */
+  answerAfterEffects = false;
+  /** Filled by the commit: settles once this unit's after-commit effects have run. */
+  effectsDone: Promise<void> | null = null;
   idempotency: { principalKey: string; key: string; command: string } | null = null;
   answer: StoredAnswer | null = null;
   result: unknown = undefined;

@@ -99,6 +99,23 @@ function noteLine(n: PulseNote): string {
   return `[${n.kind}${n.task_id ? ` ${n.task_id}` : ''}] ${oneLine(n.body)}`;
 }
 
+const NOTIFICATIONS_TITLE = '[NOTIFICATIONS]';
+const NOTE_LINE = /^- \[([^\s\]]+)(?: ([^\s\]]+))?\] (.*)$/;
+
+/**
+ * The notifications a prompt carries, read back from its `[NOTIFICATIONS]` section (what an
+ * agent sees): one `- [kind task_id] body` line each, up to the blank line that ends the section.
+ */
+export function readPromptNotifications(prompt: string): PulseNote[] {
+  const lines = prompt.split('\n');
+  const notes: PulseNote[] = [];
+  for (let i = lines.indexOf(NOTIFICATIONS_TITLE) + 1; i > 0 && i < lines.length && lines[i] !== ''; i++) {
+    const m = NOTE_LINE.exec(lines[i]!);
+    if (m) notes.push({ kind: m[1]!, task_id: m[2] ?? null, body: m[3]! });
+  }
+  return notes;
+}
+
 function eventLine(e: PulseTaskEvent): string {
   return `[${e.kind} ${e.task_id}] ${e.instance_id ?? 'human'}: ${oneLine(e.thought)} → ${oneLine(e.action)}`;
 }
@@ -122,7 +139,7 @@ function render(state: PulseState, budget: Record<Part, number>): string {
     '',
     `Pulse ID: ${oneLine(state.pulse_id)}`,
     '',
-    `[NOTIFICATIONS]\n${notifications}`,
+    `${NOTIFICATIONS_TITLE}\n${notifications}`,
     '',
     ...(state.lead ? [truncateWithMarker(renderLeadBrief(state.lead), budget.lead), ''] : []),
     section('MEMORY L1: SOUL.md', state.memory.soul_md, 'soul'),

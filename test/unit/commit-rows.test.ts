@@ -95,6 +95,24 @@ describe('commit rows', () => {
     expect(JSON.parse(stored(g, 'vanguard-1').state_value)).toBe('in_progress');
   });
 
+  it('commits a done task archived alongside a refused move as a restorable snapshot, never a stopped one', async () => {
+    const f = await fixture(new ManualClock(1_000));
+    await f.exec('project.init', { project_name: 'Vanguard' });
+    for (const id of ['vanguard-1', 'vanguard-2']) {
+      await f.exec('task.create', { project_id: 'vanguard', title: id });
+      await f.exec('task.move', { task_id: id, new_status: 'in_progress' });
+      await f.exec('task.move', { task_id: id, new_status: 'done' });
+    }
+    // Both tasks are passive (out of memory). The refused move releases what it activated while
+    // the archive, passive before and after, waits between its handler and its commit.
+    const refused = f.exec('task.move', { task_id: 'vanguard-2', new_status: 'review' }).catch((err: { code?: string }) => err.code);
+    const archived = f.exec('task.move', { task_id: 'vanguard-1', new_status: 'archived' });
+    const refusedAgain = f.exec('task.move', { task_id: 'vanguard-2', new_status: 'review' }).catch((err: { code?: string }) => err.code);
+    expect(await Promise.all([refused, archived, refusedAgain])).toMatchObject(['ILLEGAL_TRANSITION', { status: 'archived' }, 'ILLEGAL_TRANSITION']);
+    expect((JSON.parse(stored(f, 'vanguard-1').snapshot) as { status: string }).status).toBe('active');
+    expect(await f.exec('task.move', { task_id: 'vanguard-1', new_status: 'backlog' })).toMatchObject({ status: 'backlog' });
+  });
+
   it('rewrites a snapshot row in place (passive and project kept) and inserts one that is missing', async () => {
     const f = await fixture(new ManualClock(1));
     const row = { actor_id: 'x-1', project_id: 'x', kind: 'task' as const, machine_id: 'task', machine_version: 1, snapshot: '{"a":1}', state_value: '"backlog"', passive: 0, seq: 1, updated_at: 1, created_at: 1 };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MissionError, type TaskStatusName, type TaskView } from '../../src/core/index.js';
 import { demoSquad, SimulatedDriver, type CallMethod } from '../../src/actors/drivers/simulated/index.js';
 import type { InstanceRef, PulseOutcome } from '../../src/actors/drivers/types.js';
+import { buildPulsePrompt, distillRequestBody, type PulseNote } from '../../src/workspace/index.js';
 
 /**
  * A test double of the gateway path: a tiny in-memory board that answers the mission methods
@@ -81,6 +82,7 @@ class FakeBoard {
       }
       case 'mission.agent.sync':
       case 'mission.control.log_event':
+      case 'mission.control.distill_memory':
       case 'mission.task.comment':
         return { ok: true };
       case 'mission.task.assign': {
@@ -326,6 +328,34 @@ describe('simulated squad', () => {
     expect(board.tasks.get('vanguard-10')!.status).toBe('review');
     await pulse(driver, 'jarvis', 'lead-2');
     expect(board.tasks.get('vanguard-10')!.status).not.toBe('review');
+  });
+
+  it('distills once, naming the finished tasks, on a pulse whose prompt asks it to', async () => {
+    const board = new FakeBoard(false);
+    const driver = new SimulatedDriver({ callMethod: board.callMethod, roster: () => ROSTER, seed: 1 });
+    const finished = [board.tasks.get('vanguard-1')!, board.tasks.get('vanguard-2')!];
+    const notifications: PulseNote[] = [
+      ...finished.map((t) => ({ kind: 'distill', task_id: t.id, body: distillRequestBody(t) })),
+      { kind: 'help_answer', task_id: 'vanguard-3', body: 'ada: no need to distill vanguard-3 yet' },
+    ];
+    const prompt = buildPulsePrompt({
+      project_id: 'vanguard',
+      scoped_path: '/data/projects/vanguard/',
+      task: null,
+      learned_excerpt: '',
+      team_notes: { task_events: [], messages: [] },
+      notifications,
+      pulse_id: 'pulse-1',
+      memory: { soul_md: '', context: '', working: '' },
+    });
+    await driver.deliverPulse(ref('shuri'), prompt, { pulseId: 'pulse-1', timeoutMs: 1000, signal: new AbortController().signal });
+    const distills = board.calls.filter((c) => c.name === 'mission.control.distill_memory');
+    expect(distills).toHaveLength(1);
+    for (const t of finished) expect(String(distills[0]!.params.summary)).toContain(t.title);
+    expect(String(distills[0]!.params.summary)).not.toContain(board.tasks.get('vanguard-3')!.title);
+
+    await pulse(driver, 'shuri', 'pulse-2');
+    expect(board.calls.filter((c) => c.name === 'mission.control.distill_memory')).toHaveLength(1);
   });
 
   it('does not act twice for a redelivered pulse id', async () => {

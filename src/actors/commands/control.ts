@@ -64,15 +64,15 @@ export const distillMemory: Handler<CommandParams<'control.distill_memory'>> = a
   return { ok: true };
 };
 
-/** mission.control.update_chronicle: a CHRONICLE.md entry (workspace), then the event. */
-export const updateChronicle: Handler<CommandParams<'control.update_chronicle'>> = async (rt, unit, p, by) => {
+/**
+ * mission.control.update_chronicle: the `chronicle.updated` event, then the CHRONICLE.md entry.
+ * SPEC §7's single writer updates the DB before the file: the append is an after-commit effect,
+ * run in commit order behind the project's earlier effects (atomic write under the file mutex),
+ * and the call is answered once the entry is on disk.
+ */
+export const updateChronicle: Handler<CommandParams<'control.update_chronicle'>> = (rt, unit, p, by) => {
   const agent = actingAgent(rt, by, p);
-  await rt.files.appendChronicle(agent.projectId, {
-    summary: p.summary,
-    ...(p.technical_debt !== undefined ? { technical_debt: p.technical_debt } : {}),
-    author: agent.id,
-    at: unit.now,
-  });
+  if (p.summary.trim() === '') throw new MissionError('INVALID_INPUT', 'summary must not be empty', { param: 'summary' });
   const project = requireProject(rt, agent.projectId);
   rt.host.record(unit, project, rt.host.snapshot(project), { type: 'update_chronicle', by }, 'chronicle.updated', {
     summary: p.summary,
@@ -80,5 +80,13 @@ export const updateChronicle: Handler<CommandParams<'control.update_chronicle'>>
     instance_id: agent.id,
   });
   signOfLife(rt, unit, by);
+  const entry = {
+    summary: p.summary,
+    ...(p.technical_debt !== undefined ? { technical_debt: p.technical_debt } : {}),
+    author: agent.id,
+    at: unit.now,
+  };
+  unit.afterCommit.push(() => rt.files.appendChronicle(agent.projectId, entry));
+  unit.answerAfterEffects = true;
   return { ok: true };
 };

@@ -1,4 +1,5 @@
 import { MissionError, settingsPatch, type CommandParams, type ProjectSettings } from '../../core/index.js';
+import { askAssigneeToDistill } from './distill-on-done.js';
 import { checkProjectSettings } from './projects.js';
 import { syncHolder, taskContext, type Handler } from './shared.js';
 
@@ -10,8 +11,12 @@ export const inspectSend: Handler<CommandParams<'inspect.send'>> = (rt, unit, p,
   rt.host.check(entry, event);
   const settings = entry.spec.kind === 'project' && event.type === 'settings_changed' ? explicitSettings(rt.settings(entry.id), rt.explicitSettings(entry.id), event) : null;
   const before = entry.spec.kind === 'task' ? taskContext(rt, entry).assignee_id : null;
+  const statusBefore = rt.host.snapshot(entry).value;
   rt.host.apply(unit, entry, event, `${entry.spec.kind}.inspect_sent`);
-  if (entry.spec.kind === 'task') syncHolder(rt, unit, entry, before);
+  if (entry.spec.kind === 'task') {
+    syncHolder(rt, unit, entry, before);
+    askAssigneeToDistill(rt, unit, entry, statusBefore);
+  }
   if (settings) {
     // The runtime reads settings as defaults under the explicit ones: the change becomes explicit.
     unit.after.push((repos) => {

@@ -4,6 +4,7 @@ import { allowedTargets, moveEvent, resolveMove, type ProjectContext, type TaskE
 import type { ResidentActor } from '../host.js';
 import type { Runtime } from '../runtime.js';
 import type { CommitUnit } from '../unit.js';
+import { askAssigneeToDistill } from './distill-on-done.js';
 import { liveInstance, liveSouls, requireProject, requireTask, signOfLife, syncHolder, taskContext, taskView, type Handler } from './shared.js';
 
 function checkDependencies(rt: Runtime, projectId: string, dependsOn: readonly string[], self?: string): void {
@@ -71,11 +72,13 @@ function refuseMove(rt: Runtime, task: ResidentActor, target: string, by: Parame
   });
 }
 
-/** Applies one task event with the assignee's instance kept in step. */
+/** Applies one task event with the assignee's instance kept in step (and asked to distill at done). */
 export function applyTaskEvent(rt: Runtime, unit: CommitUnit, task: ResidentActor, event: TaskEvent, type: string, detail?: Record<string, unknown>): TaskView {
   const before = taskContext(rt, task).assignee_id;
+  const statusBefore = rt.host.snapshot(task).value;
   rt.host.apply(unit, task, event, type, detail);
   syncHolder(rt, unit, task, before);
+  askAssigneeToDistill(rt, unit, task, statusBefore);
   return taskView(rt, task);
 }
 

@@ -1,6 +1,7 @@
 import type { TaskView } from '../../../core/index.js';
+import { distillRequestsIn } from '../../../workspace/index.js';
 import type { InstanceRef } from '../types.js';
-import { helpIssue, mentionText, pickupThought, workThought } from './phrases.js';
+import { distillSummary, helpIssue, mentionText, pickupThought, workThought } from './phrases.js';
 import type { PoolTask } from './demo-squad.js';
 import type { Rng } from './prng.js';
 import { byPriority, isLead, planAssignments, type SquadMember } from './squad.js';
@@ -39,6 +40,8 @@ export interface PulseInput {
   signal: AbortSignal;
   /** Work the lead may file when the backlog runs low (empty: it never invents work). */
   pool?: readonly PoolTask[];
+  /** The pulse prompt as delivered: the agent reads its notifications there. */
+  prompt?: string;
 }
 
 /** What the agent did, one line per action (the pulse's output). */
@@ -87,6 +90,8 @@ export async function runPulse(input: PulseInput): Promise<PulseLog> {
     current_task_id: current?.id ?? null,
   });
 
+  await distillFinishedWork(call, board, distillRequestsIn(input.prompt ?? ''));
+
   if (isLead(me)) {
     board = await leadTheSquad(call, rng, board, squad, instance.soulId);
     await refillBacklog(call, rng, board, input.pool ?? [], instance.projectId);
@@ -115,6 +120,13 @@ async function listBoard(call: Call, projectId: string): Promise<TaskView[]> {
     cursor = page.next_cursor;
   } while (cursor);
   return tasks;
+}
+
+/** Tasks of mine reached done since my last pulse: one distill_memory moves their notes to learned.md. */
+async function distillFinishedWork(call: Call, board: readonly TaskView[], taskIds: readonly string[]): Promise<void> {
+  if (taskIds.length === 0) return;
+  const titles = new Map(board.map((t) => [t.id, t.title]));
+  await call('mission.control.distill_memory', { summary: distillSummary(taskIds.map((id) => titles.get(id) ?? id)) });
 }
 
 /** The lead's duties: assign the unassigned backlog, then review what teammates submitted. */

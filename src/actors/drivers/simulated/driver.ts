@@ -40,11 +40,11 @@ export class SimulatedDriver implements AgentDriver {
     this.remember = options.rememberPulses ?? 10_000;
   }
 
-  deliverPulse(instance: InstanceRef, _prompt: string, request: PulseRequest): Promise<PulseOutcome> {
+  deliverPulse(instance: InstanceRef, prompt: string, request: PulseRequest): Promise<PulseOutcome> {
     const key = `${instance.id}|${request.pulseId}`;
     const earlier = this.delivered.get(key);
     if (earlier) return earlier;
-    const outcome = this.run(instance, request).then((result) => {
+    const outcome = this.run(instance, prompt, request).then((result) => {
       // A transient failure or an abort may be retried with the same pulse id: let it run again.
       if (result.status === 'aborted' || (result.status === 'failed' && result.error.transient))
         this.delivered.delete(key);
@@ -55,7 +55,7 @@ export class SimulatedDriver implements AgentDriver {
     return outcome;
   }
 
-  private async run(instance: InstanceRef, request: PulseRequest): Promise<PulseOutcome> {
+  private async run(instance: InstanceRef, prompt: string, request: PulseRequest): Promise<PulseOutcome> {
     const controller = new AbortController();
     this.running.get(instance.id)?.abort();
     this.running.set(instance.id, controller);
@@ -67,6 +67,7 @@ export class SimulatedDriver implements AgentDriver {
         squad,
         rng: seededRng(this.seed, instance.id, request.pulseId),
         pool: (this.options.taskPool ?? demoPoolOnly)(instance.projectId),
+        prompt,
         call: (name, params) =>
           this.options.callMethod(name, params, {
             instanceId: instance.id,

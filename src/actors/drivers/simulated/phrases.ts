@@ -59,3 +59,8 @@ export function helpIssue(rng: Rng, title: string): string {
 export function mentionText(rng: Rng, title: string, who: string): string {
   return rng.pick(MENTIONS)(title, who);
 }
+
+/** What a finished task leaves in learned.md (no PRNG draw: distilling never shifts later choices). */
+export function distillSummary(titles: readonly string[]): string {
+  return titles.map((t) => `Finished "${t}": keep the approach that worked and the tests that guard it.`).join('\n');
+}
