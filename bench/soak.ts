@@ -1,5 +1,5 @@
 /**
- * Soak (`npx tsx bench/soak.ts [--minutes 30] [--clients 200] [--rpc-rate 20]`): the demo squad
+ * Soak (`npx tsx bench/soak.ts [--minutes 30] [--clients 200] [--rpc-rate 20] [--p99-slack-ms 0]`): the demo squad
  * pulsing every second (60× the default 60 s; 1 s is the smallest interval the config allows)
  * in a real server process, 200 WebSocket clients subscribed to its project and an open-loop RPC
  * load (reads, comments, task create + archive). Per minute: the server's RSS and heap (sampled
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '200' },
     'rpc-rate': { type: 'string', default: '20' },
     'sample-s': { type: 'string', default: '5' },
+    'p99-slack-ms': { type: 'string', default: '0' },
     out: { type: 'string', default: join(REPO_ROOT, 'bench', 'results') },
   },
 });
@@ -34,10 +35,13 @@ const MINUTES = Number(values.minutes);
 const CLIENTS = Number(values.clients);
 const RPC_RATE = Number(values['rpc-rate']);
 const SAMPLE_S = Number(values['sample-s']);
+const P99_SLACK_MS = Number(values['p99-slack-ms']);
 const MINUTE_MS = 60_000;
 const MAX_IN_FLIGHT = 64;
 const MB = 1024 * 1024;
-if (!(MINUTES >= 1) || !(CLIENTS >= 1) || !(RPC_RATE > 0) || !(SAMPLE_S > 0)) throw new Error('--minutes ≥ 1, --clients ≥ 1, --rpc-rate > 0, --sample-s > 0');
+if (!(MINUTES >= 1) || !(CLIENTS >= 1) || !(RPC_RATE > 0) || !(SAMPLE_S > 0) || !(P99_SLACK_MS >= 0)) {
+  throw new Error('--minutes ≥ 1, --clients ≥ 1, --rpc-rate > 0, --sample-s > 0, --p99-slack-ms ≥ 0');
+}
 
 interface Bucket {
   rpc: number[];
@@ -196,7 +200,7 @@ async function main(): Promise<void> {
     const second = minutes[Math.min(1, minutes.length - 1)]!;
     const lastMinute = minutes.at(-1)!;
     const num = (v: unknown): number => (typeof v === 'number' ? v : NaN);
-    const checks = judgeSoak({ minutes, rssGrowthMbPerMin: rssGrowth, clients: clients.length, clientsComplete: feedComplete, serverExit: exit });
+    const checks = judgeSoak({ minutes, rssGrowthMbPerMin: rssGrowth, clients: clients.length, clientsComplete: feedComplete, serverExit: exit, p99SlackMs: P99_SLACK_MS });
     const failed = checksWith(checks, 'fails');
     const summary = {
       soak_minutes: MINUTES,

@@ -30,6 +30,12 @@ export interface SoakOutcome {
   clients: number;
   clientsComplete: number;
   serverExit: number | string | null;
+  /**
+   * Added to `2 × minute 2` in the p99 checks (default 0: the criterion as stated). The CI run
+   * is 3 minutes on a shared 2-core machine, where a minute's p99 is its ~12th-worst call and
+   * another test file or a GC pause moves it by tens of ms; growth worth catching is far larger.
+   */
+  p99SlackMs?: number;
 }
 
 const MINUTES_TO_COMPARE_MINUTES = 3;
@@ -40,14 +46,14 @@ function check(runMinutes: number, needs: number, holds: boolean, observed: stri
   return { verdict, needs_minutes: needs, observed };
 }
 
-/** `last ≤ factor × second`; a missing figure (NaN, null) fails rather than passes. */
-function within(last: number | null, second: number | null, factor: number): boolean {
+/** `last ≤ factor × second + slack`; a missing figure (NaN, null) fails rather than passes. */
+function within(last: number | null, second: number | null, factor: number, slack = 0): boolean {
   return (
     last !== null &&
     second !== null &&
     Number.isFinite(last) &&
     Number.isFinite(second) &&
-    last <= factor * second
+    last <= factor * second + slack
   );
 }
 
@@ -55,8 +61,9 @@ export function judgeSoak(o: SoakOutcome): Record<string, SoakCheck> {
   const n = o.minutes.length;
   const second = o.minutes[Math.min(1, n - 1)];
   const last = o.minutes.at(-1);
-  const vs = (l: unknown, s: unknown, factor = 1): string =>
-    `last ${String(l)} ≤ ${factor === 1 ? '' : `${factor} × `}minute 2 ${String(s)}`;
+  const slack = o.p99SlackMs ?? 0;
+  const vs = (l: unknown, s: unknown, factor = 1, plus = 0): string =>
+    `last ${String(l)} ≤ ${factor === 1 ? '' : `${factor} × `}minute 2 ${String(s)}${plus > 0 ? ` + ${plus} ms` : ''}`;
   const load = `(load average ${String(last?.loadavg_1m)} vs ${String(second?.loadavg_1m)})`;
   return {
     rss_growth_below_1mb_per_min: check(
@@ -74,14 +81,14 @@ export function judgeSoak(o: SoakOutcome): Record<string, SoakCheck> {
     rpc_p99_last_within_2x_second: check(
       n,
       MINUTES_TO_COMPARE_MINUTES,
-      within(last?.rpc_p99_ms ?? null, second?.rpc_p99_ms ?? null, 2),
-      `${vs(last?.rpc_p99_ms, second?.rpc_p99_ms, 2)} ${load}`,
+      within(last?.rpc_p99_ms ?? null, second?.rpc_p99_ms ?? null, 2, slack),
+      `${vs(last?.rpc_p99_ms, second?.rpc_p99_ms, 2, slack)} ${load}`,
     ),
     feed_p99_last_within_2x_second: check(
       n,
       MINUTES_TO_COMPARE_MINUTES,
-      within(last?.feed_p99_ms ?? null, second?.feed_p99_ms ?? null, 2),
-      `${vs(last?.feed_p99_ms, second?.feed_p99_ms, 2)} ${load}`,
+      within(last?.feed_p99_ms ?? null, second?.feed_p99_ms ?? null, 2, slack),
+      `${vs(last?.feed_p99_ms, second?.feed_p99_ms, 2, slack)} ${load}`,
     ),
     every_client_complete: check(
       n,

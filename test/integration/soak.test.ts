@@ -12,8 +12,11 @@ import type { SoakCheck } from '../../bench/lib/soak-checks.js';
  * server process, 200 WebSocket clients and open-loop RPC load. Three minutes is the shortest run
  * in which the last minute is not minute 2 (minute 1 is warm-up), so the handle and p99 checks
  * are judged; the RSS slope needs 5 and must be reported as not applicable, not as holding.
- * Beyond the checks, the load must be carried: no call fails, the squad keeps working.
+ * The p99 checks get 100 ms of slack over 2 × minute 2 here (bench/lib/soak-checks.ts says why);
+ * the 30-minute run is judged without it. Beyond the checks, the load must be carried: no call
+ * fails, the squad keeps working.
  */
+const P99_SLACK_MS = 100;
 const MINUTES = 3;
 /** The checks bench/soak.ts judges, by what a 3-minute run must report for each. */
 const EXPECTED_VERDICTS = {
@@ -41,7 +44,7 @@ interface MinuteRow {
 describe('soak (CI length)', () => {
   it(`carries ${CLIENTS} feed clients and RPC load for ${MINUTES} minutes with every applicable hold check holding`, async () => {
     out = mkdtempSync(join(tmpdir(), 'mc-soak-test-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench', 'soak.ts'), '--minutes', String(MINUTES), '--clients', String(CLIENTS), '--out', out], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench', 'soak.ts'), '--minutes', String(MINUTES), '--clients', String(CLIENTS), '--out', out, '--p99-slack-ms', String(P99_SLACK_MS)], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

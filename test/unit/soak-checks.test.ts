@@ -55,3 +55,15 @@ describe('soak hold checks', () => {
     ).toEqual(['every_client_complete', 'graceful_exit']);
   });
 });
+
+describe('soak p99 slack', () => {
+  it('adds the slack to 2 × minute 2 in both p99 checks, and only there', () => {
+    const third: MinuteFigures = { active_resources_max: 210, rpc_p99_ms: 150, feed_p99_ms: 149, loadavg_1m: 6 };
+    const run = outcome([steady, steady, third], { p99SlackMs: 100 });
+    expect(checksWith(judgeSoak(run), 'fails')).toEqual([]);
+    expect(judgeSoak(run).rpc_p99_last_within_2x_second?.observed).toBe('last 150 ≤ 2 × minute 2 30 + 100 ms (load average 6 vs 1)');
+    const beyond = outcome([steady, steady, { ...third, rpc_p99_ms: 161, active_resources_max: 211 }], { p99SlackMs: 100 });
+    expect(checksWith(judgeSoak(beyond), 'fails')).toEqual(['active_resources_not_growing', 'rpc_p99_last_within_2x_second']);
+    expect(checksWith(judgeSoak(outcome([steady, steady, third])), 'fails')).toEqual(['rpc_p99_last_within_2x_second', 'feed_p99_last_within_2x_second']);
+  });
+});
