@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import type { Clock, MissionRuntime, ProjectSettings } from '../core/index.js';
 import type { SqliteDatabase } from '../store/index.js';
+import type { folderEntry, projectDoc } from './registry/schemas.js';
 
 /**
  * What the gateway needs from the rest of the program. Structural types, so the full `Config`,
@@ -40,10 +42,10 @@ export type WorkspaceActor = { kind: 'agent'; soulId: string } | { kind: 'human'
 export interface WorkspacePort {
   fsRead(projectId: string, path: string, opts: { as: WorkspaceActor }): Promise<{ content: string; version: string }>;
   fsWrite(projectId: string, path: string, opts: { as: WorkspaceActor; content: string; expected_version?: string | null }): Promise<{ version: string }>;
-  fsList(projectId: string, path: string, opts: { as: WorkspaceActor }): Promise<unknown>;
-  fsDelete(projectId: string, path: string, opts: { as: WorkspaceActor; expected_version?: string | null }): Promise<unknown>;
-  listDocs(projectId: string): Promise<unknown>;
-  readDoc(projectId: string, name: string): Promise<unknown>;
+  fsList(projectId: string, path: string, opts: { as: WorkspaceActor }): Promise<{ path: string; entries: z.infer<typeof folderEntry>[] }>;
+  fsDelete(projectId: string, path: string, opts: { as: WorkspaceActor; expected_version?: string | null }): Promise<{ path: string; deleted: 'file' | 'dir' }>;
+  listDocs(projectId: string): Promise<z.infer<typeof projectDoc>[]>;
+  readDoc(projectId: string, name: string): Promise<{ path: string; content: string; version: string; size: number }>;
 }
 
 /** A machine definition as the inspector needs it. */

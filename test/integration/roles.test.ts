@@ -7,7 +7,8 @@ import { ok, startHarness, wsCall, type Harness, type RpcAnswer } from './rpc-ha
  * registry), run against a real gateway + runtime + SQLite. Callers:
  *   admin · owner / member / viewer of project `alpha` · outsider (member of `beta` only)
  *   · agent shuri:alpha (acting as itself, on its own tasks) · anonymous.
- * Refusals are FORBIDDEN (HTTP 401 for anonymous); allowed callers succeed.
+ * Refusals are FORBIDDEN (HTTP 401 for anonymous); allowed callers succeed, and each success
+ * has the shape the method's registry `result` schema declares (so the docs tell the truth).
  */
 type Human = 'admin' | 'owner' | 'member' | 'viewer' | 'outsider';
 type Caller = Human | 'agent';
@@ -149,6 +150,14 @@ const TABLE: Record<string, Row> = {
   'mission.unsubscribe': { allowed: EVERY_MEMBER, ws: true, params: async () => ({ project_id: 'alpha' }) },
 };
 
+/** The answer parses with the method's result schema, and holds no field the schema leaves out. */
+function expectDeclaredResult(method: string, who: Caller, result: unknown): void {
+  const parsed = METHODS.find((m) => m.name === method)!.result.safeParse(result);
+  expect(parsed.error, `${who}: ${method} answers its declared result`).toBeUndefined();
+  // Parsing strips undeclared fields: an answer equal to its parse declares everything it says.
+  expect(parsed.data, `${who}: ${method} answers only declared fields`).toEqual(result);
+}
+
 const call = (row: Row, token: string | undefined, method: string, params: Record<string, unknown>): Promise<RpcAnswer> =>
   row.ws ? wsCall(h.wsUrl, token, method, params) : h.rpc(token, method, params);
 
@@ -178,7 +187,7 @@ describe('role × method matrix (SPEC §5)', () => {
   });
 
   for (const [method, row] of Object.entries(TABLE)) {
-    it(`${method}: allowed ${row.allowed.join(', ')}; everyone else refused`, async () => {
+    it(`${method}: allowed ${row.allowed.join(', ')}, answering its result schema; everyone else refused`, async () => {
       const anonymous = await call(row, undefined, method, await row.params('admin'));
       expect(anonymous.status, 'anonymous').toBe(401);
       for (const who of ALL_CALLERS) {
@@ -191,6 +200,7 @@ describe('role × method matrix (SPEC §5)', () => {
           expect(code, `${who} must not be refused`).not.toBe('FORBIDDEN');
         } else {
           expect(answer.error, `${who} must succeed`).toBeUndefined();
+          expectDeclaredResult(method, who, answer.result);
           await row.after?.(who, params);
         }
       }

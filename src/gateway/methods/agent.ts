@@ -31,7 +31,7 @@ export const agentMethods: MethodDef[] = [
     result: agentView,
     project: projectOfInstance,
   }),
-  commandMethod('agent.pulse_now', { description: 'Pulse an instance now, outside its schedule.', roles: OWNER_PLUS, project: projectOfInstance }),
+  commandMethod('agent.pulse_now', { description: 'Pulse an instance now, outside its schedule.', roles: OWNER_PLUS, result: agentView, project: projectOfInstance }),
   defineMethod({
     name: 'mission.agent.list',
     aliases: [],

@@ -1,5 +1,7 @@
+import { z } from 'zod';
 import { commandMethod } from '../registry/command.js';
 import type { MethodDef } from '../registry/method.js';
+import { agentView, ok, taskView } from '../registry/schemas.js';
 import { projectOfOptionalTask } from './scopes.js';
 
 const own = (): undefined => undefined;
@@ -11,6 +13,7 @@ export const controlMethods: MethodDef[] = [
     roles: ['agent'],
     aliases: ['mission.control.log'],
     tool: 'log_event',
+    result: z.object({ ok: z.literal(true), task_id: z.string(), instance_id: z.string() }),
     project: projectOfOptionalTask,
   }),
   commandMethod('control.request_help', {
@@ -18,6 +21,7 @@ export const controlMethods: MethodDef[] = [
     roles: ['agent'],
     aliases: ['mission.control.block'],
     tool: 'request_help',
+    result: z.object({ ok: z.literal(true), task: taskView, agent: agentView }),
     project: projectOfOptionalTask,
   }),
   commandMethod('control.distill_memory', {
@@ -25,12 +29,14 @@ export const controlMethods: MethodDef[] = [
     roles: ['agent'],
     aliases: ['mission.control.distill'],
     tool: 'distill_memory',
+    result: ok,
     project: own,
   }),
   commandMethod('control.update_chronicle', {
     description: "Append a summary (and technical debt) to the project's CHRONICLE.md.",
     roles: ['agent'],
     tool: 'update_chronicle',
+    result: ok,
     project: own,
   }),
 ];

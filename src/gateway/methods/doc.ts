@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MissionError, SLUG_RE } from '../../core/index.js';
 import { defineMethod, EVERY_MEMBER, type MethodDef, type Services } from '../registry/method.js';
+import { projectDoc } from '../registry/schemas.js';
 import { projectParam } from './scopes.js';
 
 function workspaceOf(services: Services): NonNullable<Services['workspace']> {
@@ -15,7 +16,7 @@ export const docMethods: MethodDef[] = [
     aliases: [],
     description: 'List the documents of a project.',
     params: z.object({ project_id: z.string().regex(SLUG_RE) }),
-    result: z.unknown(),
+    result: z.array(projectDoc),
     roles: EVERY_MEMBER,
     sideEffect: false,
     project: projectParam,
@@ -26,7 +27,7 @@ export const docMethods: MethodDef[] = [
     aliases: [],
     description: 'Read one project document by its name as listed by mission.doc.list.',
     params: z.object({ project_id: z.string().regex(SLUG_RE), name: z.string().min(1).max(1024) }),
-    result: z.unknown(),
+    result: z.object({ path: z.string(), content: z.string(), version: z.string(), size: z.number().int() }),
     roles: EVERY_MEMBER,
     sideEffect: false,
     project: projectParam,

@@ -3,6 +3,7 @@ import { isMissionError, MissionError, missionErrorFromJSON } from '../../core/i
 import type { WorkspaceActor, WorkspacePort } from '../deps.js';
 import { idempotencyKeyParam } from '../registry/command.js';
 import { defineMethod, type CallContext, type MethodDef } from '../registry/method.js';
+import { folderEntry } from '../registry/schemas.js';
 
 const INSTANCE_ID = /^[a-z0-9][a-z0-9-]{0,39}:[a-z0-9][a-z0-9-]{0,39}$/;
 // The workspace applies the real jail (SPEC §7); this only bounds the input's size.
@@ -82,7 +83,7 @@ export const fsMethods: MethodDef[] = [
     aliases: [],
     description: 'List a folder in your project scope.',
     params: z.object({ path: path.default('.'), ...acting }),
-    result: z.unknown(),
+    result: z.object({ path: z.string(), entries: z.array(folderEntry) }),
     roles: ['agent'],
     sideEffect: false,
     tool: 'fs_list',
@@ -97,7 +98,7 @@ export const fsMethods: MethodDef[] = [
     aliases: [],
     description: 'Delete a file in your project scope.',
     params: z.object({ path, expected_version: z.string().max(128).optional(), idempotency_key: idempotencyKeyParam, ...acting }),
-    result: z.unknown(),
+    result: z.object({ path: z.string(), deleted: z.enum(['file', 'dir']) }),
     roles: ['agent'],
     sideEffect: true,
     tool: 'fs_delete',

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MissionError } from '../../core/index.js';
 import { commandMethod } from '../registry/command.js';
 import { defineMethod, EVERY_MEMBER, type MethodDef, OWNER_PLUS, type Services } from '../registry/method.js';
-import { committedEvent, ok } from '../registry/schemas.js';
+import { actorView, committedEvent, ok } from '../registry/schemas.js';
 import { noProject } from './scopes.js';
 
 const actorId = z.string().min(1).max(120);
@@ -44,6 +44,7 @@ export const inspectMethods: MethodDef[] = [
   commandMethod('inspect.send', {
     description: 'Send an allowed machine event to an actor (operators).',
     roles: OWNER_PLUS,
+    result: z.object({ actor_id: z.string(), state_value: z.unknown(), view: actorView.nullable() }),
     project: (p, s) => projectOfActor(p, s),
   }),
   defineMethod({

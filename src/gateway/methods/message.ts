@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { MissionError } from '../../core/index.js';
 import { commandMethod, executeCommand } from '../registry/command.js';
 import { defineMethod, MEMBER_PLUS, type MethodDef } from '../registry/method.js';
@@ -6,6 +7,8 @@ const base = commandMethod('message.send', {
   description: "Send a message to an agent (soul id) or to everyone ('@all') in the project.",
   roles: [...MEMBER_PLUS, 'agent'],
   tool: 'send_message',
+  // recipients: the instance ids (<soul>:<project>) the message will reach on their next pulse.
+  result: z.object({ message_id: z.number().int(), recipients: z.array(z.string()) }),
   project: (p) => p.project_id,
 });
 

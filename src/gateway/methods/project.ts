@@ -21,10 +21,11 @@ export const projectMethods: MethodDef[] = [
       ctx.services.memberships.grant(ctx.principal.userId, id, 'owner', Date.now());
     },
   }),
-  commandMethod('project.archive', { description: 'Archive a project.', roles: OWNER_PLUS, project: projectParam }),
+  commandMethod('project.archive', { description: 'Archive a project.', roles: OWNER_PLUS, result: projectView, project: projectParam }),
   commandMethod('project.delete', {
     description: 'Delete a project: its instances are destroyed; ids are never reused.',
     roles: OWNER_PLUS,
+    result: projectView,
     project: projectParam,
   }),
   defineMethod({

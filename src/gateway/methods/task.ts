@@ -42,7 +42,7 @@ export const taskMethods: MethodDef[] = [
     result: taskView,
     project: projectOfTask,
   }),
-  commandMethod('task.comment', { description: 'Comment on a task (@mentions notify agents).', roles: MEMBER_OR_AGENT, tool: 'comment_task', project: projectOfTask }),
+  commandMethod('task.comment', { description: 'Comment on a task (@mentions notify agents).', roles: MEMBER_OR_AGENT, tool: 'comment_task', result: taskView, project: projectOfTask }),
   commandMethod('task.answer_help', {
     description: "Answer an agent's request_help: unblocks the task; the answer reaches the agent on its next pulse.",
     roles: MEMBER_PLUS,

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { COMMAND_PARAMS, type CommandName } from '../../core/index.js';
-import { commandResult } from './schemas.js';
 import { defineMethod, type ActingAgent, type CallerRole, type CallContext, type MethodDef, type Services } from './method.js';
 
 /** Client-chosen key of a side-effecting call (SPEC §5); never derived from content. */
@@ -13,7 +12,8 @@ export interface CommandMethodSpec<N extends CommandName> {
   roles: readonly CallerRole[];
   aliases?: readonly string[];
   tool?: string;
-  result?: z.ZodType;
+  /** What the runtime answers (docs, and the result check of test/integration/roles.test.ts). */
+  result: z.ZodType;
   project(params: z.infer<CommandSchema<N>>, services: Services): string | null | undefined;
   agentCheck?(params: z.infer<CommandSchema<N>>, agent: ActingAgent, services: Services): void;
   /** Runs after a successful command (e.g. make the creator of a project its owner). */
@@ -41,7 +41,7 @@ export function commandMethod<N extends CommandName>(name: N, spec: CommandMetho
     aliases: spec.aliases ?? [],
     description: spec.description,
     params,
-    result: spec.result ?? commandResult,
+    result: spec.result,
     roles: spec.roles,
     sideEffect: true,
     ...(spec.tool ? { tool: spec.tool } : {}),
