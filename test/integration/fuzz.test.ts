@@ -5,9 +5,10 @@ import { ok, startHarness, type Harness } from './rpc-harness.js';
 /**
  * Random requests against a real gateway + runtime + SQLite (fast-check). Properties:
  * no 5xx ever; every answer is HTTP 200/204 JSON-RPC or a 401; requests from callers who may
- * not write in project fz (anonymous, viewer, outsider, agents out of bounds) leave the database
- * byte-for-byte unchanged (the outsider and its agent may write in their own project `other`,
- * nowhere else), checked after every request; no random input reaches an INTERNAL error.
+ * not write in project fz leave the database byte-for-byte unchanged, checked after every
+ * request: anonymous and the viewer change nothing; the outsider (a member of project `other`)
+ * and friday:other (its agent) change nothing outside `other`; an owner of `other`, who may also
+ * create souls and projects, leaves fz's own rows unchanged. No random input reaches INTERNAL.
  */
 let h: Harness;
 const callers: Record<string, string | undefined> = {};
@@ -55,31 +56,62 @@ const body = fc.oneof(
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)) },
 );
 
-/**
- * Rows of project `other`, where the outsider (its owner) and friday:other (its agent) may
- * legitimately write: a random request that happens to be a valid write there is allowed.
- */
-function ofOtherProject(table: string, r: Record<string, unknown>): boolean {
-  if (table === 'projects') return r.id === 'other';
-  if (r.project_id !== undefined) return r.project_id === 'other';
-  if (table === 'subscriptions') return typeof r.task_id === 'string' && r.task_id.startsWith('other-');
-  return false;
-}
+type Row = Record<string, unknown>;
+type RowFilter = (table: string, r: Row) => boolean;
+
+/** The rows of one project: its own, its tasks' subscriptions and its instances' credentials. */
+const ofProject =
+  (project: string): RowFilter =>
+  (table, r) => {
+    if (table === 'projects') return r.id === project;
+    if (r.project_id !== undefined) return r.project_id === project;
+    // Exactly <project>-<n>: a task of a project named `fz-a` (fz-a-1) is not fz's.
+    if (table === 'subscriptions') return typeof r.task_id === 'string' && new RegExp(`^${project}-[1-9][0-9]*$`).test(r.task_id);
+    if (table === 'api_tokens') return typeof r.instance_id === 'string' && r.instance_id.split(':')[1] === project;
+    return false;
+  };
 
 /**
- * Every row of every table (without project `other`'s when `outsideOther`), and without the
- * last-used stamp of credentials (bookkeeping, not state).
+ * Which rows each caller must leave unchanged. A member of `other` and its agent may write there
+ * (a random request can be a valid write), and record the first answer of their own keyed calls
+ * (idempotency_keys, which has no project column; their calls can only act in `other`). An owner
+ * may create souls and projects anywhere (SPEC §5), so for it only fz's rows are fixed.
  */
-function dump(outsideOther = false): string {
+const principalKeys: Record<string, string> = {};
+const WATCHED: Record<string, RowFilter> = {
+  anonymous: () => true,
+  bogus: () => true,
+  viewer: () => true,
+  outsider: (table, r) => !ofProject('other')(table, r) && !(table === 'idempotency_keys' && r.principal_key === principalKeys.outsider),
+  foreignAgent: (table, r) => !ofProject('other')(table, r) && !(table === 'idempotency_keys' && r.principal_key === principalKeys.foreignAgent),
+  otherOwner: ofProject('fz'),
+};
+
+/** The watched rows of every table, without the last-used stamp of credentials (bookkeeping, not state). */
+function dump(watched: RowFilter): string {
   const tables = h.store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
   return JSON.stringify(
     tables.map(({ name }) => {
-      const rows = (h.store.db.prepare(`SELECT * FROM "${name}"`).all() as Record<string, unknown>[]).filter((r) => !(outsideOther && ofOtherProject(name, r)));
+      const rows = (h.store.db.prepare(`SELECT * FROM "${name}"`).all() as Row[]).filter((r) => watched(name, r));
       const clean = rows.map((r) => (name === 'api_tokens' ? { ...r, last_used_at: null } : r)).map((r) => JSON.stringify(r)).sort();
       return [name, clean];
     }),
   );
 }
+
+const rpc = (method: string, params: Record<string, unknown>): string => JSON.stringify({ jsonrpc: '2.0', id: 1, method, params });
+
+/** Writes these callers may make (and keyed refusals, whose first answer is kept), run first: each must pass the property, not trip it. */
+const LEGITIMATE_WRITES: [string, string][] = [
+  ['otherOwner', rpc('mission.soul.create', { soul_id: 'fz', name: 'a soul named like the project' })],
+  ['otherOwner', rpc('mission.soul.update', { soul_id: 'shuri', name: 'Shuri renamed' })],
+  ['otherOwner', rpc('mission.project.init', { project_name: 'fz-a', base_id: ['shuri'] })],
+  ['otherOwner', rpc('mission.task.create', { project_id: 'fz-a', title: 'task fz-a-1 is not one of fz', assignee_id: 'shuri' })],
+  ['outsider', rpc('mission.task.create', { project_id: 'other', title: 'keyed', idempotency_key: 'k1' })],
+  ['outsider', rpc('mission.task.move', { task_id: 'other-999', new_status: 'done', idempotency_key: 'k2' })],
+  ['outsider', rpc('mission.soul.create', { soul_id: 'members-may-not', name: 'x' })],
+  ['foreignAgent', rpc('mission.control.distill_memory', { summary: 'keyed distill', idempotency_key: 'k3' })],
+];
 
 function checkAnswer(status: number, text: string): void {
   expect([200, 204, 401]).toContain(status);
@@ -106,8 +138,11 @@ beforeAll(async () => {
   ok(await h.rpc(h.adminToken, 'mission.task.create', { project_id: 'fz', title: 'two', assignee_id: 'shuri' }));
   callers.anonymous = undefined;
   callers.viewer = await h.userToken('viewer', { fz: 'viewer' });
-  callers.outsider = await h.userToken('outsider', { other: 'owner' });
+  callers.outsider = await h.userToken('outsider', { other: 'member' });
+  callers.otherOwner = await h.userToken('other-owner', { other: 'owner' });
   callers.foreignAgent = h.agentToken('friday:other');
+  principalKeys.outsider = `user:${h.accounts.users.byUsername('outsider')!.id}`;
+  principalKeys.foreignAgent = 'agent:friday:other';
   callers.bogus = 'mc_bogus';
   callers.admin = h.adminToken;
 }, 60_000);
@@ -117,20 +152,18 @@ afterAll(async () => {
 });
 
 describe('fuzzing POST /rpc', () => {
-  it('leaves the database unchanged (outside the callers\' own project) under 2,000 random requests from callers who may not write, with no 5xx', async () => {
+  it('leaves the database unchanged (outside the callers\' own project) under 2,000 random requests from callers who may not write in fz, with no 5xx', async () => {
     let sent = 0;
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('anonymous', 'viewer', 'outsider', 'foreignAgent', 'bogus'), body, async (who, text) => {
+      fc.asyncProperty(fc.constantFrom(...Object.keys(WATCHED)), body, async (who, text) => {
         sent += 1;
-        // The outsider owns project `other` and friday is its agent: they may write there, nowhere else.
-        const mayWriteOther = who === 'outsider' || who === 'foreignAgent';
-        const before = dump(mayWriteOther);
+        const before = dump(WATCHED[who]!);
         const r = await h.raw(callers[who], text);
         checkAnswer(r.status, r.text);
         if (who === 'anonymous' || who === 'bogus') expect(r.status).toBe(401);
-        expect(dump(mayWriteOther), `${who}: ${text}`).toBe(before);
+        expect(dump(WATCHED[who]!), `${who}: ${text}`).toBe(before);
       }),
-      { numRuns: 2000 },
+      { numRuns: 2000, examples: LEGITIMATE_WRITES },
     );
     expect(sent).toBeGreaterThanOrEqual(2000);
   });
