@@ -1,11 +1,20 @@
 import { ConfigSource, createLogger, redactConfig } from '../../config/index.js';
-import { CONFIG_HELP, CONFIG_OPTIONS, configInputs, EXIT, type CliCommand } from '../command.js';
+import { CONFIG_HELP, CONFIG_OPTIONS, configInputs, EXIT, UsageError, type CliCommand, type CliContext } from '../command.js';
 import { startServer } from '../../app/index.js';
+
+/** `--nats` is how issue 4's deployment notes spell `--nats-url`; both name the same setting. */
+function withNatsAlias(ctx: CliContext): CliContext {
+  const alias = ctx.values.nats;
+  if (alias === undefined) return ctx;
+  const flag = ctx.values['nats-url'];
+  if (flag !== undefined && flag !== alias) throw new UsageError('--nats and --nats-url name different servers; give one of them');
+  return { ...ctx, values: { ...ctx.values, 'nats-url': alias } };
+}
 
 export const serveCommand: CliCommand = {
   name: 'serve',
   summary: 'Run the Mission Control server (SIGHUP reloads configuration, SIGTERM stops it)',
-  usage: ['[--config file] [--host h] [--port p] [--data-dir d] [--log-level l] [--nats-url u] [--role r] [--demo] [--set key=value]…'],
+  usage: ['[--config file] [--host h] [--port p] [--data-dir d] [--log-level l] [--nats-url u | --nats u] [--role r] [--demo] [--set key=value]…'],
   details: [
     'Options:',
     CONFIG_HELP,
@@ -13,6 +22,7 @@ export const serveCommand: CliCommand = {
     '  --port <port>         listen port, 0 for any free one (MC_PORT; default 7400)',
     '  --log-level <level>   fatal|error|warn|info|debug|trace|silent (MC_LOG_LEVEL)',
     '  --nats-url <url>      NATS server; omit for the in-process bus (MC_NATS_URL)',
+    '  --nats <url>          the same as --nats-url',
     '  --role <role>         all|gateway|runtime (MC_ROLE; split roles need NATS)',
     '  --demo                seed a demo project with a simulated squad (MC_DEMO=1)',
   ].join('\n'),
@@ -22,11 +32,12 @@ export const serveCommand: CliCommand = {
     port: { type: 'string' },
     'log-level': { type: 'string' },
     'nats-url': { type: 'string' },
+    nats: { type: 'string' },
     role: { type: 'string' },
     demo: { type: 'boolean' },
   },
   async run(ctx) {
-    const source = new ConfigSource(configInputs(ctx));
+    const source = new ConfigSource(configInputs(withNatsAlias(ctx)));
     const config = source.current;
     const logger = createLogger(config);
     source.subscribe((next) => {
