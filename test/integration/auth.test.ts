@@ -144,21 +144,56 @@ describe('CLI: user and token commands against a running server', () => {
     });
   };
 
+  /** `token create …` through the CLI: exit 0 and the token printed once, alone on stdout. */
+  const mint = async (args: string[]): Promise<string> => {
+    const created = await cli(['token', 'create', ...args]);
+    expect(created.code, created.stderr).toBe(0);
+    const lines = created.stdout.split('\n').filter((l) => l.length > 0);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^mc_[A-Za-z0-9_-]{43}$/);
+    return lines[0]!;
+  };
+
   it('adds a user from stdin, grants a role, and mints a token the running server honours at once', async () => {
     const add = await cli(['user', 'add', 'carol', '--password-stdin'], 'carol-password-9\n');
     expect(add.code, add.stderr).toBe(0);
     const grant = await cli(['user', 'grant', 'carol', 'auth', 'viewer']);
     expect(grant.code, grant.stderr).toBe(0);
-    const created = await cli(['token', 'create', '--user', 'carol']);
-    expect(created.code, created.stderr).toBe(0);
-    // Printed once and alone on stdout.
-    const lines = created.stdout.split('\n').filter((l) => l.length > 0);
-    expect(lines).toHaveLength(1);
-    const token = lines[0]!;
+    const token = await mint(['--user', 'carol']);
     const projects = ok<{ projects: { id: string }[] }>(await h.rpc(token, 'mission.project.list'));
     expect(projects.projects.map((p) => p.id)).toEqual(['auth']);
     expect((await h.rpc(token, 'mission.task.create', { project_id: 'auth', title: 'viewer write' })).error?.data?.code).toBe('FORBIDDEN');
     expect((await login('carol', 'carol-password-9')).status).toBe(200);
+  }, 60_000);
+
+  it('mints an instance token (--instance) the running server honours at once: it calls agent tools as that instance', async () => {
+    ok(await h.rpc(h.adminToken, 'mission.soul.create', { soul_id: 'shuri', name: 'Shuri' }));
+    ok(await h.rpc(h.adminToken, 'mission.agent.create', { project_id: 'auth', soul_id: 'shuri' }));
+    const token = await mint(['--instance', 'shuri:auth']);
+    const synced = ok<{ id: string; last_seen_at: number | null }>(await h.rpc(token, 'mission.agent.sync', { instance_id: 'shuri:auth', status: 'idle' }));
+    expect(synced.id).toBe('shuri:auth');
+    expect(synced.last_seen_at).not.toBeNull();
+    const task = ok<{ id: string; project_id: string }>(await h.rpc(token, 'mission.task.create', { project_id: 'auth', title: 'filed by the agent' }));
+    expect(task.project_id).toBe('auth');
+    // As itself only: not a human's method, not another instance.
+    expect((await h.rpc(token, 'mission.project.list')).error?.data?.code).toBe('FORBIDDEN');
+    expect((await h.rpc(token, 'mission.agent.sync', { instance_id: 'jarvis:auth', status: 'idle' })).error?.data?.code).toBe('FORBIDDEN');
+  }, 60_000);
+
+  it('mints a driver token (--driver) the running server honours at once: calls name an instance it serves', async () => {
+    ok(await h.rpc(h.adminToken, 'mission.soul.create', { soul_id: 'wong', name: 'Wong' }));
+    ok(await h.rpc(h.adminToken, 'mission.project.init', { project_name: 'Driven', project_id: 'driven', base_id: ['wong'], settings: { driver: 'oc-cli' } }));
+    const token = await mint(['--driver', 'oc-cli']);
+    const synced = ok<{ id: string; driver: string }>(await h.rpc(token, 'mission.agent.sync', { instance_id: 'wong:driven', status: 'idle' }));
+    expect(synced).toMatchObject({ id: 'wong:driven', driver: 'oc-cli' });
+    const task = ok<{ id: string }>(await h.rpc(token, 'mission.task.create', { project_id: 'driven', title: 'via the driver', assignee_id: 'wong', instance_id: 'wong:driven' }));
+    ok(await h.rpc(token, 'mission.task.move', { task_id: task.id, new_status: 'in_progress', instance_id: 'wong:driven' }));
+    ok(await h.rpc(token, 'mission.control.log_event', { task_id: task.id, thought: 'driven thought', action: 'log', instance_id: 'wong:driven' }));
+    const events = ok<{ events: { thought: string; instance_id: string | null }[] }>(await h.rpc(h.adminToken, 'mission.task.get', { task_id: task.id }));
+    expect(events.events).toContainEqual(expect.objectContaining({ thought: 'driven thought', instance_id: 'wong:driven' }));
+    // Without naming the instance, or for one another runtime serves: refused.
+    expect((await h.rpc(token, 'mission.control.log_event', { task_id: task.id, thought: 't', action: 'a' })).error?.data?.code).toBe('INVALID_INPUT');
+    expect((await h.rpc(token, 'mission.agent.sync', { instance_id: 'shuri:auth', status: 'idle' })).error?.data?.code).toBe('FORBIDDEN');
   }, 60_000);
 
   it('refuses bad usage with exit code 2', async () => {
