@@ -7,7 +7,8 @@ import { ok, startHarness, type Harness } from './rpc-harness.js';
 
 /**
  * MCP (SPEC §5 "Tool manifest"): a client from the official SDK lists the mission tools and
- * calls log_event, over Streamable HTTP at /mcp and over stdio (`mission-control mcp`).
+ * calls log_event, over Streamable HTTP at /mcp (with an agent token, and a driver token naming
+ * the instance) and over stdio (`mission-control mcp`).
  */
 let h: Harness;
 let taskId: string;
@@ -51,6 +52,31 @@ describe('MCP over Streamable HTTP (/mcp)', () => {
       const refused = await client.callTool({ name: 'move_task', arguments: { task_id: taskId, new_status: 'archived' } });
       expect(refused.isError).toBe(true);
       expect(JSON.stringify(refused.content)).toContain('ILLEGAL_TRANSITION');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('calls log_event with a driver token naming the instance it acts for', async () => {
+    ok(await h.rpc(h.adminToken, 'mission.project.init', { project_name: 'MCP driven', project_id: 'mcp-driven', base_id: ['shuri'], settings: { driver: 'oc-mcp' } }));
+    const task = ok<{ id: string }>(await h.rpc(h.adminToken, 'mission.task.create', { project_id: 'mcp-driven', title: 'driven', assignee_id: 'shuri' }));
+    ok(await h.rpc(h.adminToken, 'mission.task.move', { task_id: task.id, new_status: 'in_progress' }));
+    const client = new Client({ name: 'mc-test-driver', version: '1.0.0' });
+    const transport = new StreamableHTTPClientTransport(new URL(`${h.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${h.driverToken('oc-mcp')}` } } });
+    await client.connect(transport);
+    try {
+      const result = await client.callTool({ name: 'log_event', arguments: { task_id: task.id, thought: 'via MCP as a driver', action: 'reading', instance_id: 'shuri:mcp-driven' } });
+      expect(result.isError).toBeFalsy();
+      const rows = h.store.db.prepare('SELECT thought, instance_id FROM task_events WHERE task_id = ?').all(task.id);
+      expect(rows).toContainEqual({ thought: 'via MCP as a driver', instance_id: 'shuri:mcp-driven' });
+
+      // A driver must name the instance; one it does not serve is refused.
+      const unnamed = await client.callTool({ name: 'log_event', arguments: { task_id: task.id, thought: 'whose?', action: 'reading' } });
+      expect(unnamed.isError).toBe(true);
+      expect(JSON.stringify(unnamed.content)).toContain('INVALID_INPUT');
+      const foreign = await client.callTool({ name: 'log_event', arguments: { task_id: taskId, thought: 'not mine', action: 'reading', instance_id: 'shuri:mcp' } });
+      expect(foreign.isError).toBe(true);
+      expect(JSON.stringify(foreign.content)).toContain('FORBIDDEN');
     } finally {
       await client.close();
     }
