@@ -27,7 +27,16 @@ export const SNAPSHOT_MIGRATIONS: Record<string, MachineMigrations> = {
     },
   },
   agent: { current: AGENT_VERSION, steps: {} },
-  project: { current: PROJECT_VERSION, steps: {} },
+  project: {
+    current: PROJECT_VERSION,
+    steps: {
+      // v1 projects counted board changes in `kanban_version`; nothing reads it (renders coalesce).
+      1: (snapshot) => {
+        const { kanban_version: _dropped, ...context } = snapshot.context ?? {};
+        return { ...snapshot, context };
+      },
+    },
+  },
 };
 
 /** Migrates a persisted snapshot from `fromVersion` to the machine's current version. */

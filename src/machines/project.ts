@@ -4,12 +4,17 @@ import { isAgentOf, isHumanWriter, isOperator, isRuntime } from './who.js';
 
 /**
  * The project actor (DESIGN "Actors"): the single writer of project-wide state. It hands out
- * task numbers, versions the board (each change asks the host to re-render KANBAN.md through
- * the emitted `render_kanban`) and raises `assignment_needed` for the lead when the assignment
- * policy runs. Pure: the host listens to emitted events (`actor.on`) and does the I/O.
+ * task numbers (persisted), and decides what a board change means: `board_changed` asks for a
+ * KANBAN.md render (emitted `render_kanban`), `assign_backlog` raises `assignment_needed` for
+ * the lead while the project is active (an archived project assigns nothing). Pure: the runtime
+ * listens to emitted events (`actor.on`, src/actors/project-hooks.ts) and does the I/O.
+ *
+ * `board_changed` and `assign_backlog` are notifications sent after a commit, not persisted
+ * transitions: they change neither state nor context, so the committed snapshot stays true.
  */
 export const MACHINE_ID = 'project';
-export const MACHINE_VERSION = 1;
+/** v2: `kanban_version` left the context (board notifications are context-free). */
+export const MACHINE_VERSION = 2;
 
 export interface ProjectInput {
   id: string;
@@ -24,7 +29,6 @@ export interface ProjectContext {
   name: string;
   settings: ProjectSettings;
   task_counter: number;
-  kanban_version: number;
 }
 
 interface WithBy {
@@ -37,13 +41,14 @@ export type ProjectEvent =
   | ({ type: 'archive' } & WithBy)
   | ({ type: 'unarchive' } & WithBy)
   | ({ type: 'delete' } & WithBy)
-  | ({ type: 'assign_backlog' } & WithBy);
+  /** Tasks that just became unassigned backlog work (created, reopened, released, unassigned). */
+  | ({ type: 'assign_backlog'; task_ids: string[] } & WithBy);
 
 export type ProjectEventType = ProjectEvent['type'];
 
 export type ProjectEmitted =
-  | { type: 'render_kanban'; project_id: string; kanban_version: number }
-  | { type: 'assignment_needed'; project_id: string };
+  | { type: 'render_kanban'; project_id: string }
+  | { type: 'assignment_needed'; project_id: string; task_ids: string[] };
 
 export const projectMachine = setup({
   types: {} as {
@@ -60,19 +65,15 @@ export const projectMachine = setup({
   },
   actions: {
     numberTask: assign({ task_counter: ({ context }) => context.task_counter + 1 }),
-    bumpKanbanVersion: assign({ kanban_version: ({ context }) => context.kanban_version + 1 }),
-    requestKanbanRender: emit(({ context }) => ({
-      type: 'render_kanban' as const,
-      project_id: context.id,
-      kanban_version: context.kanban_version,
-    })),
+    requestKanbanRender: emit(({ context }) => ({ type: 'render_kanban' as const, project_id: context.id })),
     mergeSettings: assign({
       settings: ({ context, event }) =>
         event.type === 'settings_changed' ? { ...context.settings, ...event.settings } : context.settings,
     }),
-    requestAssignment: emit(({ context }) => ({
+    requestAssignment: emit(({ context, event }) => ({
       type: 'assignment_needed' as const,
       project_id: context.id,
+      task_ids: event.type === 'assign_backlog' ? [...event.task_ids] : [],
     })),
   },
 }).createMachine({
@@ -82,14 +83,13 @@ export const projectMachine = setup({
     name: input.name,
     settings: { ...input.settings },
     task_counter: input.task_counter ?? 0,
-    kanban_version: 0,
   }),
   initial: 'active',
   states: {
     active: {
       on: {
         task_created: { guard: 'byContributor', actions: 'numberTask' },
-        board_changed: { guard: 'byContributor', actions: ['bumpKanbanVersion', 'requestKanbanRender'] },
+        board_changed: { guard: 'byContributor', actions: 'requestKanbanRender' },
         settings_changed: { guard: 'byOperatorOrRuntime', actions: 'mergeSettings' },
         assign_backlog: { guard: 'byContributor', actions: 'requestAssignment' },
         archive: { target: 'archived', guard: 'byOperatorOrRuntime' },
@@ -99,7 +99,7 @@ export const projectMachine = setup({
     archived: {
       on: {
         // An archived board still mirrors late changes (e.g. a destroyed agent's released task).
-        board_changed: { guard: 'byContributor', actions: ['bumpKanbanVersion', 'requestKanbanRender'] },
+        board_changed: { guard: 'byContributor', actions: 'requestKanbanRender' },
         settings_changed: { guard: 'byOperatorOrRuntime', actions: 'mergeSettings' },
         unarchive: { target: 'active', guard: 'byOperatorOrRuntime' },
         delete: { target: 'deleted', guard: 'byOperatorOrRuntime' },

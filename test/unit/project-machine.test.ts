@@ -42,7 +42,7 @@ const EVENTS: Record<ProjectEventType, ProjectEvent> = {
   archive: { type: 'archive', by: OWNER },
   unarchive: { type: 'unarchive', by: OWNER },
   delete: { type: 'delete', by: OWNER },
-  assign_backlog: { type: 'assign_backlog', by: RUNTIME },
+  assign_backlog: { type: 'assign_backlog', by: RUNTIME, task_ids: ['vanguard-1'] },
 };
 /** Hand table: the state after each event; missing = refused. */
 const NEXT: Record<'active' | 'archived' | 'deleted', Partial<Record<ProjectEventType, string>>> = {
@@ -87,21 +87,31 @@ describe('project machine', () => {
     expect(actor.getSnapshot().context.task_counter).toBe(43);
   });
 
-  it('bumps kanban_version and emits render_kanban with it on each board change', () => {
+  it('emits render_kanban on each board change and keeps its persisted snapshot as it was', () => {
     const { actor, emitted } = project();
+    const before = JSON.stringify(actor.getPersistedSnapshot());
     actor.send({ type: 'board_changed', by: RUNTIME });
     actor.send({ type: 'board_changed', by: MEMBER });
-    expect(actor.getSnapshot().context.kanban_version).toBe(2);
     expect(emitted).toEqual([
-      { type: 'render_kanban', project_id: 'vanguard', kanban_version: 1 },
-      { type: 'render_kanban', project_id: 'vanguard', kanban_version: 2 },
+      { type: 'render_kanban', project_id: 'vanguard' },
+      { type: 'render_kanban', project_id: 'vanguard' },
     ]);
+    expect(JSON.stringify(actor.getPersistedSnapshot())).toBe(before);
   });
 
-  it('emits assignment_needed for the lead when the assignment policy runs', () => {
+  it('emits assignment_needed with the new unassigned tasks and keeps its persisted snapshot as it was', () => {
     const { actor, emitted } = project();
-    actor.send({ type: 'assign_backlog', by: RUNTIME });
-    expect(emitted).toEqual([{ type: 'assignment_needed', project_id: 'vanguard' }]);
+    const before = JSON.stringify(actor.getPersistedSnapshot());
+    actor.send({ type: 'assign_backlog', by: RUNTIME, task_ids: ['vanguard-4', 'vanguard-5'] });
+    expect(emitted).toEqual([{ type: 'assignment_needed', project_id: 'vanguard', task_ids: ['vanguard-4', 'vanguard-5'] }]);
+    expect(JSON.stringify(actor.getPersistedSnapshot())).toBe(before);
+  });
+
+  it('asks for no assignment while archived (the board is still mirrored)', () => {
+    const { actor, emitted } = project('archived');
+    actor.send({ type: 'assign_backlog', by: RUNTIME, task_ids: ['vanguard-4'] });
+    actor.send({ type: 'board_changed', by: RUNTIME });
+    expect(emitted).toEqual([{ type: 'render_kanban', project_id: 'vanguard' }]);
   });
 
   it('merges settings changes from an owner or the runtime only', () => {

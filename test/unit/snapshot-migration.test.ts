@@ -60,6 +60,25 @@ describe('snapshot migration', () => {
     expect(migrateSnapshot('task', 0, v0).context?.help_answer).toBe('use the staging keys');
   });
 
+  it('migrates a v1 project snapshot (kanban_version in context) to one that restores and numbers on', () => {
+    const current = JSON.parse(
+      JSON.stringify(
+        createActor(projectMachine, {
+          input: { id: 'vanguard', name: 'Vanguard', settings: { pulse_interval: 60, pulse_timeout: 120, deadman_timeout: 300, max_attempts: 3, require_review: false, driver: 'simulated' }, task_counter: 7 },
+        })
+          .start()
+          .getPersistedSnapshot(),
+      ),
+    ) as PersistedSnapshotJson;
+    const v1: PersistedSnapshotJson = { ...current, context: { ...current.context, kanban_version: 12 } };
+
+    const migrated = migrateSnapshot('project', 1, v1);
+    expect(migrated).toEqual(current);
+    const restored = createActor(projectMachine, { snapshot: migrated as unknown as Snapshot<unknown>, input: undefined as never }).start();
+    restored.send({ type: 'task_created', by: HUMAN });
+    expect(restored.getSnapshot().context.task_counter).toBe(8);
+  });
+
   it('returns a current-version snapshot unchanged', () => {
     const current = persistedTaskInReview();
     expect(migrateSnapshot('task', TASK_MACHINE_VERSION, current)).toEqual(current);
