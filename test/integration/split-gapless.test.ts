@@ -28,6 +28,7 @@ function lossyEvents(inner: NatsBus, lose: (n: number) => boolean): Bus & { lost
       }
       inner.publish(subject, data, headers);
     },
+    hasSubscribers: (subject) => inner.hasSubscribers(subject),
     subscribe: (subject, handler, opts) => inner.subscribe(subject, handler, opts),
     request: (subject, data, opts) => inner.request(subject, data, opts),
     status: () => inner.status(),

@@ -7,3 +7,5 @@ export { commandSubject, type CommandReply } from './command-route.js';
 export { RemoteRuntime, type RemoteRuntimeOptions } from './remote-runtime.js';
 export { serveRuntimeOverBus, type RuntimeService, type ServeRuntimeOptions } from './serve-runtime.js';
 export { DEFAULT_MAX_PAYLOAD, type HandlerErrorReporter } from './message.js';
+export { publishCommittedEvents } from './publish-events.js';
+export type { ActorSnapshotMessage, InboxMessage } from './payloads.js';

@@ -83,6 +83,15 @@ export class MemoryBroker {
     if (set?.size === 0) this.literal.delete(sub.subject);
   }
 
+  /** @internal Whether any subscription (of any client) matches this concrete subject. */
+  hasSubscribers(subject: string): boolean {
+    if (this.literal.has(subject)) return true;
+    if (this.wildcard.size === 0) return false;
+    const tokens = subject.split('.');
+    for (const sub of this.wildcard) if (matchTokens(sub.tokens, tokens)) return true;
+    return false;
+  }
+
   /** @internal Routes one message; returns how many subscriptions it was queued for. */
   route(delivery: Delivery): number {
     const tokens = delivery.subject.split('.');
@@ -149,6 +158,10 @@ export class MemoryBus implements Bus {
 
   publish(subject: string, data: Uint8Array | string, headers?: Record<string, string>): void {
     this.publishTo(subject, data, headers, undefined);
+  }
+
+  hasSubscribers(subject: string): boolean {
+    return this.current !== 'closed' && this.broker.hasSubscribers(subject);
   }
 
   /** @internal Publishes with an optional reply subject; returns the number of receivers. */

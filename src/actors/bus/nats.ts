@@ -153,6 +153,11 @@ export class NatsBus implements Bus {
     }
   }
 
+  /** Interest lives in the server (and other clients): the client cannot tell, so always true. */
+  hasSubscribers(_subject: string): boolean {
+    return true;
+  }
+
   subscribe(subject: string, handler: (msg: BusMessage) => void, opts: { queue?: string } = {}): BusSubscription {
     if (this.current === 'closed' || this.closing) throw closedError();
     assertSubscribePattern(subject);

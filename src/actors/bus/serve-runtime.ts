@@ -5,11 +5,11 @@ import {
   isMissionError,
   type CommandEnvelope,
   type CommandName,
-  type CommittedEvent,
   type MissionRuntime,
 } from '../../core/index.js';
 import { commandSubject, type CommandReply } from './command-route.js';
-import { ALL_COMMANDS, events as eventsSubject } from './subjects.js';
+import { publishCommittedEvents } from './publish-events.js';
+import { ALL_COMMANDS } from './subjects.js';
 import type { Bus, BusMessage } from './types.js';
 
 /**
@@ -90,26 +90,7 @@ export function serveRuntimeOverBus(runtime: MissionRuntime, bus: Bus, opts: Ser
   const stopListening =
     opts.publishEvents === false
       ? () => undefined
-      : runtime.onCommitted((committed) => {
-          for (const [projectId, batch] of byProject(committed)) publishBatch(projectId, batch);
-        });
-
-  function publishBatch(projectId: string, batch: CommittedEvent[]): void {
-    let subject = `(events of ${projectId})`;
-    try {
-      subject = eventsSubject(projectId);
-      bus.publish(subject, JSON.stringify(batch), { seq: String(batch[batch.length - 1]!.seq) });
-    } catch (err) {
-      // Split a batch over the payload limit; one event too large is left to replay from the log.
-      if (isMissionError(err) && err.code === 'LIMIT_EXCEEDED' && batch.length > 1) {
-        const half = Math.ceil(batch.length / 2);
-        publishBatch(projectId, batch.slice(0, half));
-        publishBatch(projectId, batch.slice(half));
-        return;
-      }
-      report(err, { subject, phase: 'publish' });
-    }
-  }
+      : runtime.onCommitted((committed) => publishCommittedEvents(bus, committed, (err, subject) => report(err, { subject, phase: 'publish' })));
 
   return {
     stop() {
@@ -145,15 +126,4 @@ function errorJSON(err: unknown): { code: string; severity: string; message: str
   if (isMissionError(err)) return err.toJSON();
   // Unexpected failures keep their detail in the runtime's log, not on the wire.
   return new MissionError('INTERNAL').toJSON();
-}
-
-/** Groups a commit's events per project, keeping seq order inside each. */
-function byProject(events: CommittedEvent[]): Map<string, CommittedEvent[]> {
-  const out = new Map<string, CommittedEvent[]>();
-  for (const e of events) {
-    const batch = out.get(e.project_id);
-    if (batch) batch.push(e);
-    else out.set(e.project_id, [e]);
-  }
-  return out;
 }

@@ -22,6 +22,11 @@ export type BusStatus = 'connected' | 'reconnecting' | 'closed';
 export interface Bus {
   readonly kind: 'memory' | 'nats';
   publish(subject: string, data: Uint8Array | string, headers?: Record<string, string>): void;
+  /**
+   * Whether a message published on this concrete subject now could reach a subscriber, so a
+   * publisher can skip building it. The in-process bus knows; NATS cannot tell (always true).
+   */
+  hasSubscribers(subject: string): boolean;
   /** Subjects may use `*` (one token) and `>` (the rest) wildcards. */
   subscribe(subject: string, handler: (msg: BusMessage) => void, opts?: { queue?: string }): BusSubscription;
   /** Request/reply; rejects with MissionError BUS_UNAVAILABLE / TIMEOUT. */
