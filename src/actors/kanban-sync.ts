@@ -1,4 +1,3 @@
-import type { CommittedEvent } from '../core/index.js';
 import type { Runtime } from './runtime.js';
 
 /** KANBAN.md is rewritten at most this often per project (each render reads the whole board). */
@@ -7,12 +6,13 @@ export const KANBAN_MIN_INTERVAL_MS = 200;
 const KANBAN_RENDER_SHARE = 19;
 
 /**
- * Keeps KANBAN.md a mirror of the board (SPEC §7: the server is its only writer): after each
- * commit that touched a project's tasks, the file is regenerated from the committed rows. A
- * render is an after-commit effect of the project (queued behind its earlier effects, so the
- * project folder exists first); requests made while one is waiting coalesce into it, and
- * renders of one project are at least KANBAN_MIN_INTERVAL_MS (and 19 render durations)
- * apart, so a busy or huge board costs a bounded share of the loop, not one render per commit.
+ * Keeps KANBAN.md a mirror of the board (SPEC §7: the server is its only writer): when the
+ * project actor emits `render_kanban` (after a commit that changed its board, see
+ * project-hooks.ts), the file is regenerated from the committed rows. A render is an
+ * after-commit effect of the project (queued behind its earlier effects, so the project folder
+ * exists first); requests made while one is waiting coalesce into it, and renders of one
+ * project are at least KANBAN_MIN_INTERVAL_MS (and 19 render durations) apart, so a busy or
+ * huge board costs a bounded share of the loop, not one render per commit.
  */
 export class KanbanSync {
   private readonly queued = new Set<string>();
@@ -22,11 +22,7 @@ export class KanbanSync {
 
   constructor(private readonly rt: Runtime) {}
 
-  /** The commit listener: marks projects whose board changed. */
-  readonly onCommitted = (events: CommittedEvent[]): void => {
-    for (const e of events) if (e.actor_kind === 'task' && e.type !== 'thought.logged' && e.type !== 'task.commented') this.request(e.project_id);
-  };
-
+  /** Asks for a render of the project's KANBAN.md (coalesced with one already waiting). */
   request(projectId: string): void {
     if (this.queued.has(projectId) || this.delayed.has(projectId)) return;
     const wait = (this.nextRender.get(projectId) ?? -Infinity) - performance.now();

@@ -24,7 +24,9 @@ import { EffectQueue } from './effects.js';
 import type { ProjectFiles } from './files.js';
 import { DEFAULT_GROUP_COMMIT, GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { ActorHost, type RestoreReport } from './host.js';
+import { CommitPublisher } from './commit-publisher.js';
 import { KanbanSync } from './kanban-sync.js';
+import { ProjectHooks } from './project-hooks.js';
 import { COMMAND_HANDLERS } from './commands/index.js';
 import { checkProjectSettings } from './commands/projects.js';
 import { PulseScheduler } from './scheduler.js';
@@ -60,6 +62,7 @@ export interface RuntimeOptions {
   drivers?: Map<string, AgentDriver>;
   /** After-commit file effects: `createProjectFiles(workspace)` (src/workspace). */
   files: ProjectFiles;
+  /** After each commit: events on `mc.<p>.evt`, snapshots on `.snap.…`, notifications on `.inbox.…`. */
   bus?: Bus;
   defaults?: Partial<ProjectSettings>;
   limits?: Partial<RuntimeLimits>;
@@ -94,6 +97,10 @@ export class Runtime implements MissionRuntime {
   readonly scheduler: PulseScheduler;
   readonly options: RuntimeOptions;
   readonly kanban: KanbanSync;
+  /** The project actors' emits, wired to KANBAN.md renders and the lead's inbox. */
+  readonly projectHooks: ProjectHooks;
+  /** Publishes each commit on the bus (null without one). */
+  readonly publisher: CommitPublisher | null;
   /** After-commit effects, in commit order per project. */
   readonly effects: EffectQueue;
   private readonly extras = new Map<string, AgentViewExtras>();
@@ -130,11 +137,11 @@ export class Runtime implements MissionRuntime {
     });
     this.scheduler = new PulseScheduler(this);
     this.kanban = new KanbanSync(this);
-    this.committer.onCommitted(this.kanban.onCommitted);
-    if (opts.bus) {
-      const bus = opts.bus;
-      this.committer.onCommitted((events) => publishEvents(bus, events));
-    }
+    this.publisher = opts.bus ? new CommitPublisher(this, opts.bus) : null;
+    this.projectHooks = new ProjectHooks(this, {
+      renderKanban: (projectId) => this.kanban.request(projectId),
+      assignmentNeeded: (projectId, taskIds) => this.publisher?.assignmentNeeded(projectId, taskIds),
+    });
   }
 
   /** Restores resident actors and arms their deadlines; call once before `execute`. */
@@ -432,19 +439,6 @@ export class Runtime implements MissionRuntime {
 function replay(answer: StoredAnswer): unknown {
   if (answer.ok) return answer.result;
   throw missionErrorFromJSON(answer.error);
-}
-
-function publishEvents(bus: Bus, events: CommittedEvent[]): void {
-  const byProject = new Map<string, CommittedEvent[]>();
-  for (const e of events) {
-    const list = byProject.get(e.project_id);
-    if (list) list.push(e);
-    else byProject.set(e.project_id, [e]);
-  }
-  for (const [projectId, list] of byProject) {
-    const last = list[list.length - 1]!;
-    bus.publish(`mc.${projectId}.evt`, JSON.stringify(list), { seq: String(last.seq) });
-  }
 }
 
 export function createRuntime(opts: RuntimeOptions): Runtime {

@@ -141,12 +141,13 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
       const { drivers } = loaded;
       methods = loaded.methods;
       for (const driver of drivers.values()) issuer.watch(driver);
-      // No `bus` here: with NATS, serveRuntimeOverBus publishes each committed batch (once,
-      // splitting batches over the payload limit); the in-process bus has no other listener.
+      // The runtime publishes each commit on the bus (events, snapshots, inbox notifications);
+      // on the in-process bus nothing is built for a subject nobody subscribes to.
       runtime = createRuntime({
         db: store.db,
         clock: systemClock,
         drivers,
+        bus,
         files: createProjectFiles(workspace, { leadBrief: leadBriefFrom(store.db) }),
         defaults: config.projects.defaults,
         limits: config.limits,
@@ -180,6 +181,8 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
       );
       if (nats.url) {
         const service = serveRuntimeOverBus(started, bus, {
+          // The runtime, created with this bus, already publishes each committed batch.
+          publishEvents: false,
           onError: (err, where) => logger.warn({ err, ...where }, 'runtime over NATS'),
         });
         const pings = answerRuntimePings(bus, { ok: true, version: packageVersion(), started_at: Date.now() });

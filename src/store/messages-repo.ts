@@ -57,6 +57,15 @@ export class MessagesRepo {
     return this.notifications.insert(n);
   }
 
+  /** Notifications written after `id`, oldest first (the runtime publishes them on the inbox). */
+  notificationsAfter(id: number): NotificationRow[] {
+    return this.notifications.after(id);
+  }
+
+  lastNotificationId(): number {
+    return this.notifications.lastId();
+  }
+
   pending(recipient: string): NotificationRow[] {
     return this.notifications.pending(recipient);
   }

@@ -30,6 +30,8 @@ export class NotificationsRepo {
   private readonly countStmt;
   private readonly deliveredUpToStmt;
   private readonly deliveredIdStmt;
+  private readonly afterStmt;
+  private readonly lastIdStmt;
 
   constructor(private readonly db: SqliteDatabase) {
     this.insertStmt = db.prepare<[string, string, string, number | null, string | null, string, number]>(
@@ -45,6 +47,8 @@ export class NotificationsRepo {
     this.deliveredIdStmt = db.prepare<[number, number, string]>(
       'UPDATE notifications SET delivered_at = ? WHERE id = ? AND recipient = ? AND delivered_at IS NULL',
     );
+    this.afterStmt = db.prepare<[number], NotificationRow>('SELECT * FROM notifications WHERE id > ? ORDER BY id');
+    this.lastIdStmt = db.prepare<[], { id: number | null }>('SELECT MAX(id) AS id FROM notifications');
   }
 
   insert(n: NewNotification): number {
@@ -54,6 +58,16 @@ export class NotificationsRepo {
   /** Undelivered notifications of `recipient`, oldest first. */
   pending(recipient: string, limit = 1000): NotificationRow[] {
     return this.pendingStmt.all(recipient, limit);
+  }
+
+  /** Every notification written after `id`, oldest first (what a commit just added). */
+  after(id: number): NotificationRow[] {
+    return this.afterStmt.all(id);
+  }
+
+  /** The newest notification's id, 0 when there is none. */
+  lastId(): number {
+    return this.lastIdStmt.get()?.id ?? 0;
   }
 
   countPending(recipient: string): number {

@@ -216,7 +216,7 @@ describe('actor host', () => {
     expect(g.rt.host.created).toBe(0);
     const moved = (await g.exec('task.move', { task_id: 'vanguard-2', new_status: 'in_progress' })) as TaskView;
     expect(moved.status).toBe('in_progress');
-    expect(g.rt.host.created).toBe(1); // only the task it moved
+    expect(g.rt.host.created).toBe(2); // the task it moved, and its project actor (told its board changed)
     expect((await caught(g.exec('task.move', { task_id: 'vanguard-5', new_status: 'in_progress' }))).code).toBe('INTERNAL');
     const refused = g.rt.host.activateAll();
     expect(refused).toEqual([]); // vanguard-5 was already taken out when it failed
