@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type DriverPort } from '../../src/gateway/index.js';
+import { openStore } from '../../src/store/index.js';
 import { ok, startHarness, TEST_LIMITS, type Harness } from './rpc-harness.js';
 
 /** /healthz, /readyz (per component, 503 naming the failing one), /metrics, /api/tools, alert rules. */
@@ -48,13 +49,37 @@ describe('health', () => {
       expect(down.statusCode).toBe(503);
       expect(down.json()).toMatchObject({ ok: false, failing: ['driver:openclaw'] });
       bus = 'reconnecting';
-      expect(down.statusCode).toBe(503);
-      expect((await app.inject({ url: '/readyz' })).json().failing).toEqual(['bus', 'driver:openclaw']);
+      const busDown = await app.inject({ url: '/readyz' });
+      expect(busDown.statusCode).toBe(503);
+      expect(busDown.json().failing).toEqual(['bus', 'driver:openclaw']);
       const metrics = (await app.inject({ url: '/metrics' })).body;
       expect(metrics).toContain('mc_driver_breaker_state{driver="openclaw",state="open"} 1');
       expect(metrics).toContain('mc_bus_status{status="reconnecting"} 1');
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('readiness of the store', () => {
+  it('answers 503 naming the store when its database no longer answers (closed)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mc-ready-store-'));
+    const store = await openStore({ dataDir });
+    const app = await createGateway({ config: { limits: TEST_LIMITS }, store, runtime: h.runtime, logger: pino({ level: 'silent' }) });
+    try {
+      expect((await app.inject({ url: '/readyz' })).statusCode).toBe(200);
+      store.close();
+      const down = await app.inject({ url: '/readyz' });
+      expect(down.statusCode).toBe(503);
+      const body = down.json<{ ok: boolean; failing: string[]; components: { name: string; ok: boolean; state: string; message?: string }[] }>();
+      expect(body).toMatchObject({ ok: false, failing: ['store'] });
+      expect(body.components.find((c) => c.name === 'store')).toMatchObject({ ok: false, state: 'error', message: expect.stringMatching(/not open/) });
+      // The process itself still answers: liveness is not readiness.
+      expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+      store.close();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
