@@ -135,6 +135,17 @@ describe('POST /rpc', () => {
     ok(await h.rpc(agent, 'mission.control.block', { task_id: task.id, issue: 'need a key' }));
     const blocked = ok<{ task: { status: string } }>(await h.rpc(h.adminToken, 'mission.task.get', { task_id: task.id }));
     expect(blocked.task.status).toBe('blocked');
+    // learned.md, or null while the agent has distilled nothing yet.
+    const learned = async (): Promise<string | null> => {
+      const doc = await h.rpc(h.adminToken, 'mission.doc.get', { project_id: 'vanguard', name: 'agents/shuri/learned.md' });
+      if (doc.error?.data?.code === 'NOT_FOUND') return null;
+      return ok<{ content: string }>(doc).content;
+    };
+    const before = await learned();
+    expect(ok(await h.rpc(agent, 'mission.control.distill', { summary: 'the staging key lives in the vault' }))).toEqual({ ok: true });
+    const after = await learned();
+    expect(after).not.toBe(before);
+    expect(after).toContain('the staging key lives in the vault');
   });
 
   it('describes machines and pages an actor\'s events for the inspector', async () => {
