@@ -24,6 +24,7 @@ export class ProjectsRepo {
   private readonly deleteStmt;
   private readonly countStmt;
   private readonly settingsStmt;
+  private readonly prefixedStmt;
 
   constructor(db: SqliteDatabase) {
     this.insertStmt = db.prepare<[string, string, string, number, number]>(
@@ -42,6 +43,7 @@ export class ProjectsRepo {
     this.deleteStmt = db.prepare<[number, number, string]>('UPDATE projects SET deleted_at = coalesce(deleted_at, ?), updated_at = ? WHERE id = ?');
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM projects WHERE deleted_at IS NULL');
     this.settingsStmt = db.prepare<[string, number, string]>('UPDATE projects SET settings = ?, updated_at = ? WHERE id = ?');
+    this.prefixedStmt = db.prepare<[string], { id: string }>("SELECT id FROM projects WHERE id GLOB ? || '-[0-9]*' ORDER BY id");
   }
 
   insert(p: { id: string; name: string; settings: object; at: number }): void {
@@ -50,6 +52,14 @@ export class ProjectsRepo {
 
   get(id: string): ProjectRow | undefined {
     return this.getStmt.get(id);
+  }
+
+  /** Ids of projects named `<id>-<digits>`, deleted ones included (ids are never reused). */
+  idsWithNumberedSuffix(id: string): string[] {
+    return this.prefixedStmt
+      .all(id)
+      .map((r) => r.id)
+      .filter((other) => /^\d+$/.test(other.slice(id.length + 1)));
   }
 
   list(): ProjectRow[] {

@@ -72,6 +72,35 @@ describe('runtime commands', () => {
     expect(f.rt.repos.projects.get('fast')).toBeUndefined();
   });
 
+  it('refuses a project id that a task id of another project could be, in either order, and changes nothing', async () => {
+    const f = await fixture();
+    await f.exec('project.init', { project_name: 'Apollo' });
+    const task = (await f.exec('task.create', { project_id: 'apollo', title: 'first' })) as TaskView;
+    expect(task.id).toBe('apollo-1');
+    const refusal = async (project_id: string): Promise<MissionError> => {
+      try {
+        await f.exec('project.init', { project_name: project_id, project_id });
+      } catch (err) {
+        return err as MissionError;
+      }
+      throw new Error(`project ${project_id} was created`);
+    };
+    // apollo-1 is a task already; apollo-7 would be one later: both name apollo's tasks.
+    for (const id of ['apollo-1', 'apollo-7']) {
+      const err = await refusal(id);
+      expect(err.code).toBe('CONFLICT');
+      expect(err.data).toMatchObject({ project_id: id, conflicts_with: 'apollo' });
+      expect(err.message).toContain('task ids of apollo are apollo-<n>');
+    }
+    await f.exec('project.init', { project_name: 'Mercury 2', project_id: 'mercury-2' });
+    expect((await refusal('mercury')).data).toMatchObject({ project_id: 'mercury', conflicts_with: 'mercury-2' });
+    // Not numbered: apollo-x and apollos are ordinary ids.
+    await f.exec('project.init', { project_name: 'x', project_id: 'apollo-x' });
+    await f.exec('project.init', { project_name: 'Apollos' });
+    expect(f.store.db.prepare('SELECT id FROM projects ORDER BY id').pluck().all()).toEqual(['apollo', 'apollo-x', 'apollos', 'mercury-2']);
+    expect(((await f.exec('task.create', { project_id: 'apollo', title: 'second' })) as TaskView).id).toBe('apollo-2');
+  });
+
   it('enforces the configured limits with LIMIT_EXCEEDED and changes nothing', async () => {
     const f = await fixture({ limits: { max_projects: 1, max_instances_per_project: 2, max_tasks_per_project: 2 } });
     await squad(f);

@@ -22,12 +22,32 @@ export function viewOfProject(rt: Runtime, entry: ResidentActor, pendingSeq = 0)
   return { ...projectView(snap.context as ProjectContext, snap.value === 'archived', lastSeq, entry.meta), settings: rt.settings(entry.id) };
 }
 
+/**
+ * Task ids are `<project_id>-<n>` (SPEC §2: every task id names its project), so project `apollo`
+ * and project `apollo-2` cannot both exist: task 2 of the first would be the second's id, and
+ * that task could never be created. Such an id is refused, in either order, deleted projects
+ * included (ids are never reused).
+ */
+function refuseAmbiguousTaskIds(rt: Runtime, id: string): void {
+  const numbered = /^(.+)-(\d+)$/.exec(id);
+  const parent = numbered && rt.repos.projects.get(numbered[1]!) ? numbered[1]! : undefined;
+  const child = rt.repos.projects.idsWithNumberedSuffix(id)[0];
+  const other = parent ?? child;
+  if (other === undefined) return;
+  const owner = parent ?? id;
+  throw new MissionError('CONFLICT', `project id ${id} is ambiguous with project ${other}: task ids of ${owner} are ${owner}-<n>; choose another project_id`, {
+    project_id: id,
+    conflicts_with: other,
+  });
+}
+
 /** mission.project.init: the project, its actor and an instance of each `base_id` soul. */
 export const initProject: Handler<CommandParams<'project.init'>> = (rt, unit, p, by) => {
   const id = assertSlug(p.project_id ?? slugify(p.project_name), 'project_id');
-  if (rt.repos.projects.get(id) || rt.host.isResident(id)) {
+  if (rt.repos.projects.get(id)) {
     throw new MissionError('CONFLICT', `project ${id} already exists (project ids are never reused)`, { project_id: id });
   }
+  refuseAmbiguousTaskIds(rt, id);
   if (rt.repos.projects.countLive() + 1 > rt.limits.max_projects) {
     throw new MissionError('LIMIT_EXCEEDED', `at most ${rt.limits.max_projects} projects`, { limit: 'max_projects', max: rt.limits.max_projects });
   }
