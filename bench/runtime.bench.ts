@@ -26,9 +26,10 @@ const noFiles: ProjectFiles = {
   instanceCreated: async () => undefined,
   instanceDestroyed: async () => undefined,
   writeKanban: async () => undefined,
-  appendChronicle: async () => undefined,
+  syncChronicle: async () => undefined,
   appendDaily: async () => undefined,
   distillMemory: async () => undefined,
+  syncLearned: async () => undefined,
   buildPulsePrompt: async (s) => s.pulse_id,
 };
 /** One task's life: created, started, blocked, unblocked, submitted (5 events). */

@@ -23,6 +23,7 @@ import type { AgentDriver, SpawnInfo } from './drivers/types.js';
 import { EffectQueue } from './effects.js';
 import type { ProjectFiles } from './files.js';
 import { DEFAULT_GROUP_COMMIT, GroupCommitter, type GroupCommitOptions } from './group-commit.js';
+import { reconcileDocuments } from './documents.js';
 import { ActorHost, type RestoreReport } from './host.js';
 import { CommitPublisher } from './commit-publisher.js';
 import { KanbanSync } from './kanban-sync.js';
@@ -150,6 +151,8 @@ export class Runtime implements MissionRuntime {
     this.started = true;
     const report = this.host.restore();
     for (const r of report.refused) this.log.warn(r, 'actor snapshot not restored');
+    // A crash between a commit and its file effect leaves CHRONICLE.md / learned.md behind the log.
+    reconcileDocuments(this);
     // Agent programs a crashed server left running hold no pulse any more: end their groups.
     // Only a group this server started: after a reboot, or once its leader's pid went to another
     // process, the number names someone else's group and is just forgotten.

@@ -16,6 +16,11 @@ function toEvent(row: EventRow): CommittedEvent {
   return { ...row, payload: JSON.parse(row.payload) as EventPayload };
 }
 
+/** Event types the server also writes into a Markdown document (the partial index of migration 0003). */
+export type DocumentedEventType = 'chronicle.updated' | 'memory.distilled';
+/** Repeats the index's WHERE term so SQLite may use the partial index. */
+const DOCUMENTED = "type IN ('chronicle.updated', 'memory.distilled')";
+
 /** Rows per multi-row INSERT of a batch (8 columns × 32 = 256 parameters). */
 const EVENT_CHUNK = 32;
 
@@ -26,6 +31,8 @@ export class EventsRepo {
   private readonly sinceStmt;
   private readonly actorStmt;
   private readonly countStmt;
+  private readonly documentedStmt;
+  private readonly lastDocumentedStmt;
 
   constructor(db: SqliteDatabase) {
     this.insertStmt = db.prepare<[string, number, number, string, string, string, string, string | null]>(
@@ -42,6 +49,12 @@ export class EventsRepo {
       'SELECT * FROM events WHERE actor_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
     );
     this.countStmt = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM events WHERE project_id = ?');
+    this.documentedStmt = db.prepare<[string, string, string, number], EventRow>(
+      `SELECT * FROM events WHERE project_id = ? AND actor_id = ? AND type = ? AND seq > ? AND ${DOCUMENTED} ORDER BY seq`,
+    );
+    this.lastDocumentedStmt = db.prepare<[string, string, string], { seq: number | null }>(
+      `SELECT max(seq) AS seq FROM events WHERE project_id = ? AND actor_id = ? AND type = ? AND ${DOCUMENTED}`,
+    );
   }
 
   /** Appends one event whose payload is already serialised (serialised once, in the commit). */
@@ -73,6 +86,16 @@ export class EventsRepo {
   /** An actor's events, newest first, with seq < beforeSeq (the inspector pages backwards). */
   forActor(actorId: string, beforeSeq = Number.MAX_SAFE_INTEGER, limit = 200): CommittedEvent[] {
     return this.actorStmt.all(actorId, beforeSeq, limit).map(toEvent);
+  }
+
+  /** An actor's events of a documented type with seq > afterSeq, oldest first (what a document may lack). */
+  documented(projectId: string, actorId: string, type: DocumentedEventType, afterSeq = 0): CommittedEvent[] {
+    return this.documentedStmt.all(projectId, actorId, type, afterSeq).map(toEvent);
+  }
+
+  /** The newest seq of an actor's documented events of that type; null when it has none. */
+  lastDocumented(projectId: string, actorId: string, type: DocumentedEventType): number | null {
+    return this.lastDocumentedStmt.get(projectId, actorId, type)?.seq ?? null;
   }
 
   count(projectId: string): number {

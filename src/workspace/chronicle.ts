@@ -11,6 +11,9 @@
  *
  *     **Technical debt:** <technical_debt>      (only when given)
  *
+ * Entries written from `chronicle.updated` events are counted by the seq mark in the preamble
+ * (src/workspace/seq-mark.ts), so CHRONICLE.md can catch up with the event log.
+ *
  * Daily entry:
  *
  *     ### 10:15:00Z · shuri:vanguard
@@ -47,6 +50,11 @@ export function renderChronicleEntry(entry: ChronicleEntry): string {
   const parts = [`## ${new Date(entry.at).toISOString()} · ${oneLine(entry.author)}`, '', neutraliseHeadings(entry.summary)];
   if (entry.technical_debt && entry.technical_debt.trim() !== '') parts.push('', `**Technical debt:** ${neutraliseHeadings(entry.technical_debt)}`);
   return parts.join('\n') + '\n';
+}
+
+/** Whether `block` (an entry of the document) is the one `entry` renders to. */
+export function sameChronicleEntry(block: string, entry: ChronicleEntry): boolean {
+  return block === renderChronicleEntry(entry).replace(/\n+$/, '');
 }
 
 export function dailyHeader(at: number): string {

@@ -1,9 +1,11 @@
 import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { CatchUpPlan, LearnedRecord } from '../core/index.js';
 import { atomicWrite, syncDirectory } from './atomic-write.js';
 import { appendBlock } from './chronicle.js';
 import { ARCHIVED_AGENTS_DIR, LEARNED_FILE, SOUL_FILE, WORKING_FILE, agentDir, fileStamp, soulDir } from './layout.js';
 import type { FileMutex } from './mutex.js';
+import { catchUp, entryBody } from './seq-mark.js';
 
 /**
  * The memory stack of SPEC §6 for one agent: L1 base identity (`souls/<soul>/SOUL.md`) plus its
@@ -76,26 +78,56 @@ export async function initAgentFiles(dataDir: string, mutex: FileMutex, projectI
   return dir;
 }
 
+/** A learned.md entry: `## <ISO time>`, a blank line, the summary. */
+export function renderLearnedEntry(at: number, summary: string): string {
+  return `## ${new Date(at).toISOString()}\n\n${summary.replace(/\r\n?/g, '\n').trim()}\n`;
+}
+
+export function appendLearned(doc: string, at: number, summary: string): string {
+  return appendBlock(doc, renderLearnedEntry(at, summary));
+}
+
 /**
- * distill_memory: appends the dated summary to learned.md, then archives working.md to
- * `archive/working-<ts>.md` (when asked and when it holds more than the template) and resets
- * it. Both files are locked together, in the mutex's fixed order.
+ * learned.md after the distilled summaries it lacks (src/workspace/seq-mark.ts); null when it
+ * holds them all. An entry written before seq marks is recognised by its summary alone: its
+ * heading carries the workspace's clock, not the event's time.
+ */
+export function catchUpLearned(doc: string, plan: CatchUpPlan<LearnedRecord>): string | null {
+  const render = (r: LearnedRecord): string => renderLearnedEntry(r.at, r.summary);
+  return catchUp(doc, plan, render, (last, r) => entryBody(last) === entryBody(render(r)));
+}
+
+/** learned.md catches up with the event log; false (nothing written) when the agent's folder is gone. */
+export async function syncLearnedFile(dataDir: string, mutex: FileMutex, projectId: string, soulId: string, plan: CatchUpPlan<LearnedRecord>): Promise<boolean> {
+  const dir = agentDir(dataDir, projectId, soulId);
+  if (!(await exists(dir))) return false;
+  const learnedFile = path.join(dir, LEARNED_FILE);
+  return mutex.withLock(learnedFile, async () => {
+    const next = catchUpLearned((await readTextOrEmpty(learnedFile)) || LEARNED_TEMPLATE, plan);
+    if (next !== null) await atomicWrite(learnedFile, next);
+    return true;
+  });
+}
+
+/**
+ * distill_memory: learned.md gets the new summary (`learned` updates the document; null leaves
+ * it), then working.md is archived to `archive/working-<ts>.md` (when asked and when it holds
+ * more than the template) and reset. Both files are locked together, in the mutex's fixed order.
  */
 export async function distill(
   dataDir: string,
   mutex: FileMutex,
   projectId: string,
   soulId: string,
-  opts: { summary: string; archiveWorkingNotes: boolean; at: number },
+  opts: { learned: (doc: string) => string | null; archiveWorkingNotes: boolean; at: number },
 ): Promise<DistillResult> {
   const dir = agentDir(dataDir, projectId, soulId);
   await mkdir(dir, { recursive: true });
   const learnedFile = path.join(dir, LEARNED_FILE);
   const workingFile = path.join(dir, WORKING_FILE);
   return mutex.withLocks([learnedFile, workingFile], async () => {
-    const learned = (await readTextOrEmpty(learnedFile)) || LEARNED_TEMPLATE;
-    const entry = `## ${new Date(opts.at).toISOString()}\n\n${opts.summary.replace(/\r\n?/g, '\n').trim()}\n`;
-    await atomicWrite(learnedFile, appendBlock(learned, entry));
+    const learned = opts.learned((await readTextOrEmpty(learnedFile)) || LEARNED_TEMPLATE);
+    if (learned !== null) await atomicWrite(learnedFile, learned);
     const working = await readTextOrEmpty(workingFile);
     let archived: string | null = null;
     if (opts.archiveWorkingNotes && working.trim() !== '' && working !== WORKING_TEMPLATE) {

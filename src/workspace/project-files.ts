@@ -80,14 +80,17 @@ export function createProjectFiles(workspace: Workspace, options: ProjectFilesOp
     async writeKanban(projectId, tasks) {
       await workspace.writeKanban({ id: projectId, name: await projectName(projectId) }, tasks);
     },
-    async appendChronicle(projectId, entry) {
-      await workspace.appendChronicle(projectId, entry);
+    async syncChronicle(projectId, plan) {
+      await workspace.syncChronicle(projectId, plan);
     },
     async appendDaily(projectId, entry) {
       await workspace.appendDaily(projectId, entry.at, { author: entry.instance_id, text: dailyPulseText(entry) });
     },
-    async distillMemory(projectId, soulId, summary, archiveWorkingNotes) {
-      await workspace.distillMemory(projectId, soulId, { summary, archiveWorkingNotes });
+    async distillMemory(projectId, soulId, plan, opts) {
+      await workspace.distillCommitted(projectId, soulId, plan, opts);
+    },
+    async syncLearned(projectId, soulId, plan) {
+      await workspace.syncLearned(projectId, soulId, plan);
     },
     async buildPulsePrompt(s) {
       const memory = await workspace.readMemory(s.project_id, s.instance.soul_id);

@@ -3,6 +3,7 @@ import { NotificationsRepo, SoulsRepo, TaskEventsRepo, TasksRepo, type Notificat
 import { loadLeadBrief } from './lead-brief.js';
 import { LEARNED_TEMPLATE } from './memory.js';
 import type { PulseNote, PulseState } from './pulse-prompt.js';
+import { withoutSeqMark } from './seq-mark.js';
 import type { Workspace } from './workspace.js';
 
 /**
@@ -21,7 +22,7 @@ export interface LoadedPulseState {
 /** The part of learned.md worth repeating: without its template header, newest last. */
 export function learnedExcerpt(learned: string, maxBytes = LEARNED_EXCERPT_BYTES): string {
   const body = learned.startsWith(LEARNED_TEMPLATE) ? learned.slice(LEARNED_TEMPLATE.length) : learned;
-  const trimmed = body.trim();
+  const trimmed = withoutSeqMark(body).trim();
   const buf = Buffer.from(trimmed, 'utf8');
   if (buf.length <= maxBytes) return trimmed;
   // Start at an entry heading inside the tail when there is one, so the excerpt reads whole.

@@ -1,9 +1,9 @@
 import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { MissionError, assertSlug, systemClock, type Clock } from '../core/index.js';
+import { MissionError, assertSlug, systemClock, type CatchUpPlan, type ChronicleRecord, type Clock, type LearnedRecord } from '../core/index.js';
 import type { FileActor } from './access.js';
 import { atomicWrite, sweepTemporaries, syncDirectory } from './atomic-write.js';
-import { appendBlock, chronicleHeader, dailyHeader, renderChronicleEntry, renderDailyEntry, type ChronicleEntry, type DailyEntry } from './chronicle.js';
+import { appendBlock, chronicleHeader, dailyHeader, renderChronicleEntry, renderDailyEntry, sameChronicleEntry, type ChronicleEntry, type DailyEntry } from './chronicle.js';
 import { assertDocName, listProjectDocs, type DocInfo } from './docs.js';
 import { DEFAULT_JAIL_LIMITS, type JailLimits } from './jail.js';
 import { renderKanban, type KanbanCard } from './kanban.js';
@@ -20,8 +20,22 @@ import {
   fileStamp,
   projectDir,
 } from './layout.js';
-import { archiveAgentFiles, distill, initAgentFiles, readAgentMemory, readTextOrEmpty, writeIfMissing, writeSoulFile, type AgentMemory, type DistillResult } from './memory.js';
+import {
+  appendLearned,
+  archiveAgentFiles,
+  catchUpLearned,
+  distill,
+  initAgentFiles,
+  readAgentMemory,
+  readTextOrEmpty,
+  syncLearnedFile,
+  writeIfMissing,
+  writeSoulFile,
+  type AgentMemory,
+  type DistillResult,
+} from './memory.js';
 import { FileMutex } from './mutex.js';
+import { catchUp } from './seq-mark.js';
 import { ScopedFileSystem, type FileEntry, type FileRead, type FileWritten } from './scoped-fs.js';
 
 export interface WorkspaceOptions {
@@ -123,11 +137,28 @@ export class Workspace {
   async distillMemory(projectId: string, soulId: string, opts: { summary: string; archiveWorkingNotes?: boolean }): Promise<DistillResult> {
     if (opts.summary.trim() === '') throw new MissionError('INVALID_INPUT', 'summary must not be empty');
     await this.requireProject(projectId);
+    const at = this.clock.now();
     return distill(this.dataDir, this.mutex, projectId, soulId, {
-      summary: opts.summary,
+      learned: (doc) => appendLearned(doc, at, opts.summary),
       archiveWorkingNotes: opts.archiveWorkingNotes ?? true,
-      at: this.clock.now(),
+      at,
     });
+  }
+
+  /**
+   * distill_memory after its `memory.distilled` event is committed: learned.md gets every
+   * distilled summary it lacks (`plan` reads them from the event log), then working.md is
+   * archived (when asked) and reset, at the event's time.
+   */
+  async distillCommitted(projectId: string, soulId: string, plan: CatchUpPlan<LearnedRecord>, opts: { archiveWorkingNotes: boolean; at: number }): Promise<DistillResult> {
+    await this.requireProject(projectId);
+    return distill(this.dataDir, this.mutex, projectId, soulId, { learned: (doc) => catchUpLearned(doc, plan), ...opts });
+  }
+
+  /** learned.md catches up with the event log, nothing else; false when the agent has no folder (destroyed). */
+  async syncLearned(projectId: string, soulId: string, plan: CatchUpPlan<LearnedRecord>): Promise<boolean> {
+    await this.requireProject(projectId);
+    return syncLearnedFile(this.dataDir, this.mutex, projectId, soulId, plan);
   }
 
   archiveAgent(projectId: string, soulId: string): Promise<string | null> {
@@ -205,23 +236,36 @@ export class Workspace {
   /** Appends one entry to CHRONICLE.md: lock → read → append → atomic rewrite → unlock. */
   async appendChronicle(projectId: string, entry: ChronicleEntry): Promise<{ version: string }> {
     if (entry.summary.trim() === '') throw new MissionError('INVALID_INPUT', 'summary must not be empty');
-    return this.appendToDocument(projectId, CHRONICLE_FILE, chronicleHeader(projectId), renderChronicleEntry(entry));
+    const block = renderChronicleEntry(entry);
+    return this.rewriteDocument(projectId, CHRONICLE_FILE, chronicleHeader(projectId), (doc) => appendBlock(doc, block));
+  }
+
+  /**
+   * CHRONICLE.md catches up with the event log (SPEC §7): lock → read its seq mark → append the
+   * `chronicle.updated` entries after it (`plan` reads them from the DB) → atomic rewrite →
+   * unlock. Nothing is written when it already holds them all.
+   */
+  async syncChronicle(projectId: string, plan: CatchUpPlan<ChronicleRecord>): Promise<{ version: string }> {
+    return this.rewriteDocument(projectId, CHRONICLE_FILE, chronicleHeader(projectId), (doc) => catchUp(doc, plan, renderChronicleEntry, sameChronicleEntry));
   }
 
   /** Appends one entry to `daily/YYYY-MM-DD.md` (the UTC date of `at`). */
   async appendDaily(projectId: string, at: number, entry: DailyEntry): Promise<{ name: string; version: string }> {
     const name = `${DAILY_DIR}/${dailyFileName(at)}`;
-    const { version } = await this.appendToDocument(projectId, name, dailyHeader(at), renderDailyEntry(at, entry));
+    const block = renderDailyEntry(at, entry);
+    const { version } = await this.rewriteDocument(projectId, name, dailyHeader(at), (doc) => appendBlock(doc, block));
     return { name, version };
   }
 
-  private async appendToDocument(projectId: string, name: string, header: string, block: string): Promise<{ version: string }> {
+  /** A server document's update under its lock; `update` returns null to leave the file as it is. */
+  private async rewriteDocument(projectId: string, name: string, header: string, update: (doc: string) => string | null): Promise<{ version: string }> {
     await this.requireProject(projectId);
     const file = this.file(projectId, name);
     await mkdir(path.dirname(file), { recursive: true });
     return this.mutex.withLock(file, async () => {
       const current = (await readTextOrEmpty(file)) || header;
-      const next = appendBlock(current, block);
+      const next = update(current);
+      if (next === null) return { version: contentVersion(current) };
       const bytes = Buffer.byteLength(next, 'utf8');
       // Server documents get 64× the agents' file limit before they must be rotated by hand.
       if (bytes > this.maxFileBytes * 64) throw new MissionError('LIMIT_EXCEEDED', `${name} would exceed ${this.maxFileBytes * 64} bytes`, { name });
@@ -239,7 +283,7 @@ export class Workspace {
 
   async readDoc(projectId: string, name: unknown): Promise<FileRead> {
     const doc = assertDocName(name);
-    // Server documents may outgrow the agents' file limit (see appendToDocument).
+    // Server documents may outgrow the agents' file limit (see rewriteDocument).
     const docs = new ScopedFileSystem(this.projectDir(projectId), this.mutex, this.maxFileBytes * 64, this.jailLimits);
     return docs.read(doc, { kind: 'human' });
   }

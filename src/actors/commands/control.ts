@@ -1,5 +1,6 @@
 import { MissionError, type By, type CommandParams } from '../../core/index.js';
 import type { ResidentActor } from '../host.js';
+import { chroniclePlan, learnedPlan } from '../documents.js';
 import type { Runtime } from '../runtime.js';
 import { applyTaskEvent } from './tasks.js';
 import { actingInstanceId, agentContext, agentView, requireInstance, requireProject, requireTask, signOfLife, taskView, type Handler } from './shared.js';
@@ -53,22 +54,31 @@ export const requestHelp: Handler<CommandParams<'control.request_help'>> = (rt, 
   return { ok: true, task: taskView(rt, task), agent: agentView(rt, agent) };
 };
 
-/** mission.control.distill_memory: working.md → learned.md (workspace), then the event. */
-export const distillMemory: Handler<CommandParams<'control.distill_memory'>> = async (rt, unit, p, by) => {
+/**
+ * mission.control.distill_memory: the `memory.distilled` event, then working.md → learned.md.
+ * As for the chronicle, the DB is updated before the files: learned.md catches up with the
+ * instance's distilled summaries after the commit (the seq mark keeps a summary from being
+ * written twice, and the next start writes one a crash left out), then working.md is archived
+ * and reset; the call is answered once that is on disk.
+ */
+export const distillMemory: Handler<CommandParams<'control.distill_memory'>> = (rt, unit, p, by) => {
   const agent = actingAgent(rt, by, p);
+  if (p.summary.trim() === '') throw new MissionError('INVALID_INPUT', 'summary must not be empty', { param: 'summary' });
   const { soul_id, project_id } = agentContext(rt, agent);
-  await rt.files.distillMemory(project_id, soul_id, p.summary, p.archive_working_notes ?? true);
-  const entry = requireInstance(rt, agent.id);
-  rt.host.record(unit, entry, rt.host.snapshot(entry), { type: 'distill_memory', by }, 'memory.distilled', { summary: p.summary });
+  rt.host.record(unit, agent, rt.host.snapshot(agent), { type: 'distill_memory', by }, 'memory.distilled', { summary: p.summary });
   signOfLife(rt, unit, by);
+  const opts = { archiveWorkingNotes: p.archive_working_notes ?? true, at: unit.now };
+  unit.afterCommit.push(() => rt.files.distillMemory(project_id, soul_id, learnedPlan(rt, project_id, agent.id), opts));
+  unit.answerAfterEffects = true;
   return { ok: true };
 };
 
 /**
  * mission.control.update_chronicle: the `chronicle.updated` event, then the CHRONICLE.md entry.
- * SPEC §7's single writer updates the DB before the file: the append is an after-commit effect,
- * run in commit order behind the project's earlier effects (atomic write under the file mutex),
- * and the call is answered once the entry is on disk.
+ * SPEC §7's single writer updates the DB before the file: after the commit, CHRONICLE.md catches
+ * up with the project's chronicle events (in commit order behind the project's earlier effects,
+ * atomic write under the file mutex; its seq mark keeps an entry from being written twice, and
+ * the next start writes one a crash left out), and the call is answered once the entry is on disk.
  */
 export const updateChronicle: Handler<CommandParams<'control.update_chronicle'>> = (rt, unit, p, by) => {
   const agent = actingAgent(rt, by, p);
@@ -80,13 +90,7 @@ export const updateChronicle: Handler<CommandParams<'control.update_chronicle'>>
     instance_id: agent.id,
   });
   signOfLife(rt, unit, by);
-  const entry = {
-    summary: p.summary,
-    ...(p.technical_debt !== undefined ? { technical_debt: p.technical_debt } : {}),
-    author: agent.id,
-    at: unit.now,
-  };
-  unit.afterCommit.push(() => rt.files.appendChronicle(agent.projectId, entry));
+  unit.afterCommit.push(() => rt.files.syncChronicle(agent.projectId, chroniclePlan(rt, agent.projectId)));
   unit.answerAfterEffects = true;
   return { ok: true };
 };
