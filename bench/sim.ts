@@ -41,7 +41,16 @@ const began = Date.now();
 const failures: Pick<SimResult, 'seed' | 'failedStep' | 'violations' | 'replay' | 'traceHash'>[] = [];
 const totals: Record<string, number> = {};
 const byInvariant: Record<string, number> = {};
+let current = start;
+// A rejection nobody handled (a runtime continuation after a simulated crash, say) would end the
+// whole run without naming its seed: name it and its replay, then fail.
+process.on('unhandledRejection', (err) => {
+  console.log(`seed ${current} FAILED: unhandled rejection: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  console.log(`  replay: npm run sim -- --seeds 1 --start ${current} --steps ${steps}${values.fault ? ` --fault ${values.fault}` : ''}`);
+  process.exit(1);
+});
 for (let seed = start; seed < start + seeds; seed++) {
+  current = seed;
   const result = await runSeed({ seed, steps, ackBeforeCommit: values.fault === 'ack-before-commit', keepDir: values.keep });
   for (const [k, v] of Object.entries(result.stats)) totals[k] = (totals[k] ?? 0) + v;
   if (values.trace) console.log(result.trace.join('\n'));

@@ -144,6 +144,8 @@ export class PulseScheduler {
     const done = this.run(agent, pulseId, controller).finally(() => {
       if (this.inflight.get(agent.id)?.controller !== controller) return;
       this.inflight.delete(agent.id);
+      // Stopped (shutdown or a killed node): the store may be closed already, and nothing is armed.
+      if (this.stopped) return;
       // A slot that came while this pulse was in flight was skipped (one pulse at a time) and its
       // timer is spent: arm again from the agent's state now, or it would never pulse again.
       const entry = this.rt.host.find(agent.id);

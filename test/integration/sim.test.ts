@@ -22,9 +22,13 @@ describe('deterministic simulation', () => {
     expect(total('events')).toBeGreaterThan(50);
   });
 
-  // A seed that found a runtime bug with the current step plan (docs/simulation.md, Findings);
-  // it fails without the fix in src/machines/agent.ts.
-  it.each([{ seed: 842, steps: 75, bug: 'a resume during a pulse wedged the instance: no pulse ever again' }])('seed $seed keeps every invariant ($bug)', async ({ seed, steps }) => {
+  // Seeds that found runtime bugs with the current step plan (docs/simulation.md, Findings); each
+  // fails without its fix (842: src/machines/agent.ts; 303: src/actors/scheduler.ts, an unhandled
+  // rejection vitest reports as an error).
+  it.each([
+    { seed: 842, steps: 75, bug: 'a resume during a pulse wedged the instance: no pulse ever again' },
+    { seed: 303, steps: 75, bug: 'a pulse ending after a crash re-armed through the closed store' },
+  ])('seed $seed keeps every invariant ($bug)', async ({ seed, steps }) => {
     const r = await runSeed({ seed, steps });
     expect(r.violations, r.replay).toEqual([]);
   });
