@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MissionError } from '../../src/core/index.js';
-import { MemoryBroker } from '../../src/actors/bus/memory.js';
 import { connect as natsConnect } from '@nats-io/transport-node';
 import { createNatsBus, type NatsBus } from '../../src/actors/bus/nats.js';
 import { cmdProject, cmdTask, events, inbox, projectWildcard, snapshot } from '../../src/actors/bus/subjects.js';
 import type { Bus, BusMessage, BusStatus } from '../../src/actors/bus/types.js';
+import { memoryTransport, natsTransport, waitUntil, type HandlerErrors } from '../support/bus-transports.js';
 import { freePort, startNatsServer, type NatsServerHandle } from '../support/nats.js';
 
 /**
@@ -12,59 +12,6 @@ import { freePort, startNatsServer, type NatsServerHandle } from '../support/nat
  * behaviour is NATS core's (docs.nats.io: subjects, wildcards, queue groups, request/reply,
  * no responders, headers), restated in each test.
  */
-type HandlerErrors = { err: unknown; subject: string }[];
-
-interface Harness {
-  name: string;
-  start(): Promise<void>;
-  connect(errors?: HandlerErrors): Promise<Bus>;
-  stop(): Promise<void>;
-}
-
-function memoryHarness(): Harness {
-  let broker = new MemoryBroker();
-  return {
-    name: 'memory',
-    start: () => {
-      broker = new MemoryBroker();
-      return Promise.resolve();
-    },
-    connect: (errors) => Promise.resolve(broker.connect(errors ? { onHandlerError: (err, subject) => errors.push({ err, subject }) } : {})),
-    stop: () => Promise.resolve(),
-  };
-}
-
-function natsHarness(): Harness {
-  let server: NatsServerHandle | null = null;
-  return {
-    name: 'nats',
-    start: async () => {
-      server = await startNatsServer();
-    },
-    connect: async (errors) => {
-      const bus = createNatsBus({
-        servers: server!.url,
-        reconnectTimeWaitMs: 100,
-        ...(errors ? { onHandlerError: (err: unknown, subject: string) => errors.push({ err, subject }) } : {}),
-      });
-      await bus.ready(10_000);
-      return bus;
-    },
-    stop: async () => {
-      await server?.stop();
-      server = null;
-    },
-  };
-}
-
-async function waitUntil(what: string, predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 const settle = (ms = 100): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function rejection(p: Promise<unknown>): Promise<MissionError> {
@@ -87,7 +34,7 @@ function thrown(fn: () => unknown): MissionError {
   throw new Error('expected a MissionError');
 }
 
-describe.each([memoryHarness(), natsHarness()])('bus contract: $name', (harness) => {
+describe.each([memoryTransport(), natsTransport()])('bus contract: $name', (harness) => {
   const open: Bus[] = [];
   const connect = async (errors?: HandlerErrors): Promise<Bus> => {
     const bus = await harness.connect(errors);

@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CommandDriver, withResilience, type AgentDriver, type CommandDriverConfig, type SpawnInfo } from '../../src/actors/drivers/index.js';
 import { ManualClock } from '../../src/core/index.js';
 import { agentBy, openRuntime, type RuntimeFixture } from '../support/runtime-fixture.js';
+import { liveGroupMembers, processRunning } from '../support/proc.js';
 
 /**
  * The command driver through the whole runtime, with real programs under a manual clock: what a
@@ -16,32 +17,6 @@ const T0 = Date.UTC(2026, 0, 1);
 let dir: string;
 const spawned: SpawnInfo[] = [];
 const open: RuntimeFixture[] = [];
-
-/** Live (non-zombie) members of a process group, read from /proc, independently of the driver. */
-function liveMembers(pgid: number): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') pids.push(Number(entry));
-    } catch {
-      // the process went away while we read it
-    }
-  }
-  return pids;
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
 
 function program(name: string, body: string): string {
   const path = join(dir, name);
@@ -82,7 +57,7 @@ beforeAll(() => {
 afterEach(async () => {
   while (open.length) await open.pop()!.dispose();
   // Whatever a test started must not outlive it.
-  for (const info of spawned.splice(0)) for (const pid of liveMembers(info.pgid)) process.kill(pid, 'SIGKILL');
+  for (const info of spawned.splice(0)) for (const pid of liveGroupMembers(info.pgid)) process.kill(pid, 'SIGKILL');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -154,13 +129,13 @@ describe('command driver through the runtime', () => {
     const { pgid, pulseId } = spawned[0]!;
     expect(pulseOf(f, 'shuri:ops').id).toBe(pulseId);
     const child = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
-    await waitFor(() => liveMembers(pgid).length === 2, 'both processes of the group');
-    expect(liveMembers(pgid)).toContain(child);
+    await waitFor(() => liveGroupMembers(pgid).length === 2, 'both processes of the group');
+    expect(liveGroupMembers(pgid)).toContain(child);
 
     clock.advance(10_000); // the deadman; the pulse's own timeout is 110 s away
-    await waitFor(() => liveMembers(pgid).length === 0, 'the process group to be gone', 5_000);
-    expect(alive(child)).toBe(false);
-    expect(alive(pgid)).toBe(false);
+    await waitFor(() => liveGroupMembers(pgid).length === 0, 'the process group to be gone', 5_000);
+    expect(processRunning(child)).toBe(false);
+    expect(processRunning(pgid)).toBe(false);
 
     await waitFor(() => pulseOf(f, 'shuri:ops').status !== 'delivering', 'the pulse to end');
     await f.rt.settled();

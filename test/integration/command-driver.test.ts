@@ -1,32 +1,15 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { CommandDriver, terminateGroup } from '../../src/actors/drivers/command.js';
 import type { InstanceRef, PulseRequest, SpawnInfo } from '../../src/actors/drivers/types.js';
+import { liveGroupMembers } from '../support/proc.js';
 
 const instance: InstanceRef = { id: 'shuri:vanguard', soulId: 'shuri', projectId: 'vanguard', soulVersion: 1 };
 let dir: string;
 const started: SpawnInfo[] = [];
-
-/** Live (non-zombie) members of a process group, read from /proc: independent of the driver's own check. */
-function liveMembers(pgid: number): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const state = fields[0];
-      const pgrp = Number(fields[2]);
-      if (pgrp === pgid && state !== 'Z' && state !== 'X') pids.push(Number(entry));
-    } catch {
-      // the process went away while we read it
-    }
-  }
-  return pids;
-}
 
 function script(name: string, body: string): string {
   const path = join(dir, name);
@@ -52,7 +35,7 @@ beforeAll(() => {
 afterEach(() => {
   // Whatever a test started must not outlive it.
   for (const info of started.splice(0)) {
-    for (const pid of liveMembers(info.pgid)) process.kill(pid, 'SIGKILL');
+    for (const pid of liveGroupMembers(info.pgid)) process.kill(pid, 'SIGKILL');
   }
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -96,13 +79,13 @@ describe('command driver (real processes)', () => {
     const info = spawns[0]!;
     expect(info.pgid).toBe(info.pid);
     const childPid = Number(readFileSync(childPidFile, 'utf8').trim());
-    expect(liveMembers(info.pgid)).toContain(childPid);
-    expect(liveMembers(info.pgid).length).toBeGreaterThanOrEqual(3); // sh, its sh -c child, sleeps
+    expect(liveGroupMembers(info.pgid)).toContain(childPid);
+    expect(liveGroupMembers(info.pgid).length).toBeGreaterThanOrEqual(3); // sh, its sh -c child, sleeps
 
     controller.abort();
     const outcome = await pending;
     expect(outcome.status).toBe('aborted');
-    await waitFor(() => liveMembers(info.pgid).length === 0, 3_000);
+    await waitFor(() => liveGroupMembers(info.pgid).length === 0, 3_000);
     expect(exits[0]?.signal).toBe('SIGTERM');
   });
 
@@ -114,7 +97,7 @@ describe('command driver (real processes)', () => {
     const outcome = await driver.deliverPulse(instance, 'x', request('pulse-timeout', 400));
     expect(outcome.status).toBe('timeout');
     expect(Date.now() - before).toBeGreaterThanOrEqual(650); // 400 ms timeout + 300 ms grace
-    await waitFor(() => liveMembers(spawns[0]!.pgid).length === 0, 3_000);
+    await waitFor(() => liveGroupMembers(spawns[0]!.pgid).length === 0, 3_000);
   });
 
   it('kills the group on abort(instance) and on instanceDestroyed', async () => {
@@ -122,16 +105,16 @@ describe('command driver (real processes)', () => {
     const spawns: SpawnInfo[] = [];
     const driver = new CommandDriver({ command: program, killGraceMs: 1_000 }, { onSpawn: (i) => (spawns.push(i), started.push(i)) });
     const first = driver.deliverPulse(instance, 'x', request('pulse-a'));
-    await waitFor(() => spawns.length === 1 && liveMembers(spawns[0]!.pgid).length >= 2);
+    await waitFor(() => spawns.length === 1 && liveGroupMembers(spawns[0]!.pgid).length >= 2);
     await driver.abort(instance);
     await expect(first).resolves.toMatchObject({ status: 'aborted' });
-    expect(liveMembers(spawns[0]!.pgid)).toEqual([]);
+    expect(liveGroupMembers(spawns[0]!.pgid)).toEqual([]);
 
     const second = driver.deliverPulse(instance, 'x', request('pulse-b'));
-    await waitFor(() => spawns.length === 2 && liveMembers(spawns[1]!.pgid).length >= 2);
+    await waitFor(() => spawns.length === 2 && liveGroupMembers(spawns[1]!.pgid).length >= 2);
     await driver.instanceDestroyed(instance);
     await expect(second).resolves.toMatchObject({ status: 'aborted' });
-    expect(liveMembers(spawns[1]!.pgid)).toEqual([]);
+    expect(liveGroupMembers(spawns[1]!.pgid)).toEqual([]);
   });
 
   it('a retried delivery of the same pulse id does not start a second process', async () => {
@@ -154,7 +137,7 @@ describe('command driver (real processes)', () => {
     const driver = new CommandDriver({ command: program, killGraceMs: 500 }, { onSpawn: (i) => (spawns.push(i), started.push(i)) });
     const outcome = await driver.deliverPulse(instance, 'x', request('pulse-leaver'));
     expect(outcome).toMatchObject({ status: 'ok', output: 'left-a-child\n' });
-    await waitFor(() => liveMembers(spawns[0]!.pgid).length === 0, 3_000);
+    await waitFor(() => liveGroupMembers(spawns[0]!.pgid).length === 0, 3_000);
   });
 
   it('bounds the captured output to its last bytes, with a marker for what was dropped', async () => {
@@ -181,9 +164,9 @@ describe('command driver (real processes)', () => {
     orphan.unref();
     const pgid = orphan.pid!;
     started.push({ instanceId: 'orphan', pulseId: 'old', pid: pgid, pgid, identity: null });
-    await waitFor(() => liveMembers(pgid).length >= 2);
+    await waitFor(() => liveGroupMembers(pgid).length >= 2);
     await expect(terminateGroup(pgid, 1_000)).resolves.toBe(true);
-    await waitFor(() => liveMembers(pgid).length === 0, 3_000);
+    await waitFor(() => liveGroupMembers(pgid).length === 0, 3_000);
     await expect(terminateGroup(pgid, 1_000)).resolves.toBe(false);
   });
 });

@@ -1,64 +1,19 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryBroker } from '../../src/actors/bus/memory.js';
-import { createNatsBus } from '../../src/actors/bus/nats.js';
 import type { ActorSnapshotMessage, InboxMessage } from '../../src/actors/bus/payloads.js';
 import type { Bus, BusMessage } from '../../src/actors/bus/types.js';
 import type { CommittedEvent, TaskView } from '../../src/core/index.js';
 import { agentBy, openRuntime, type RuntimeFixture } from '../support/runtime-fixture.js';
-import { startNatsServer, type NatsServerHandle } from '../support/nats.js';
+import { MemoryBroker } from '../../src/actors/bus/memory.js';
+import { memoryTransport, natsTransport, waitUntil } from '../support/bus-transports.js';
 
 /**
  * What a real runtime publishes after each commit (DESIGN "Data flow" step 6), in the bus
  * contract's style: the same behaviour on the in-process bus and on a real nats-server. A
  * subscriber to one project's snapshot and inbox subjects hears that project's commits only.
  */
-interface Harness {
-  name: string;
-  start(): Promise<void>;
-  connect(): Promise<Bus>;
-  stop(): Promise<void>;
-}
-
-function memoryHarness(): Harness {
-  let broker = new MemoryBroker();
-  return {
-    name: 'memory',
-    start: () => Promise.resolve(void (broker = new MemoryBroker())),
-    connect: () => Promise.resolve(broker.connect()),
-    stop: () => Promise.resolve(),
-  };
-}
-
-function natsHarness(): Harness {
-  let server: NatsServerHandle | null = null;
-  return {
-    name: 'nats',
-    start: async () => {
-      server = await startNatsServer();
-    },
-    connect: async () => {
-      const bus = createNatsBus({ servers: server!.url, reconnectTimeWaitMs: 100 });
-      await bus.ready(10_000);
-      return bus;
-    },
-    stop: async () => {
-      await server?.stop();
-      server = null;
-    },
-  };
-}
-
-async function waitUntil(what: string, predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 const settle = (ms = 100): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-describe.each([memoryHarness(), natsHarness()])('commits published on the bus: $name', (harness) => {
+describe.each([memoryTransport(), natsTransport()])('commits published on the bus: $name', (harness) => {
   const open: Bus[] = [];
   let runtime: RuntimeFixture | null = null;
   const connect = async (): Promise<Bus> => {

@@ -8,12 +8,12 @@ import {
   type CommittedEvent,
   type MissionRuntime,
 } from '../../src/core/index.js';
-import { MemoryBroker } from '../../src/actors/bus/memory.js';
-import { createNatsBus } from '../../src/actors/bus/nats.js';
 import { RemoteRuntime } from '../../src/actors/bus/remote-runtime.js';
 import { serveRuntimeOverBus, type RuntimeService } from '../../src/actors/bus/serve-runtime.js';
 import type { Bus, BusMessage } from '../../src/actors/bus/types.js';
+import { createNatsBus } from '../../src/actors/bus/nats.js';
 import { startNatsServer, type NatsServerHandle } from '../support/nats.js';
+import { memoryTransport, natsTransport, waitUntil } from '../support/bus-transports.js';
 
 /**
  * The transport between gateway processes and the runtime process. The runtime here is a small
@@ -73,48 +73,6 @@ const move = (taskId: string, status: string, key?: string): CommandEnvelope<'ta
   ...(key ? { idempotency_key: key } : {}),
 });
 
-interface Transport {
-  name: string;
-  start(): Promise<void>;
-  connect(): Promise<Bus>;
-  stop(): Promise<void>;
-}
-
-function memoryTransport(): Transport {
-  let broker = new MemoryBroker();
-  return {
-    name: 'memory',
-    start: () => Promise.resolve(void (broker = new MemoryBroker())),
-    connect: () => Promise.resolve(broker.connect()),
-    stop: () => Promise.resolve(),
-  };
-}
-
-function natsTransport(): Transport {
-  let server: NatsServerHandle | null = null;
-  return {
-    name: 'nats',
-    start: async () => {
-      server = await startNatsServer();
-    },
-    connect: async () => {
-      const bus = createNatsBus({ servers: server!.url, reconnectTimeWaitMs: 100 });
-      await bus.ready(10_000);
-      return bus;
-    },
-    stop: async () => {
-      await server?.stop();
-    },
-  };
-}
-
-async function waitUntil(what: string, predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function rejection(p: Promise<unknown>): Promise<MissionError> {
   try {

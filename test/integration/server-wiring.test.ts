@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { rpc, signIn, unwrap } from '../../bench/lib/mission-client.js';
 import { ADMIN, startServerProcess, type ServerProcess } from '../../bench/lib/server-process.js';
 import { databaseFile, openDatabase } from '../../src/store/index.js';
+import { processRunning } from '../support/proc.js';
 
 /**
  * What the composition root (src/app/server.ts) wires between the parts, checked on a real
@@ -19,17 +20,6 @@ afterEach(async () => {
   for (const p of procs.splice(0).reverse()) await p.kill();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Alive and not a zombie, read from /proc (independent of the code under test). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
 
 async function waitFor(probe: () => boolean, ms: number, what: string): Promise<void> {
   for (const until = Date.now() + ms; !probe(); await new Promise((r) => setTimeout(r, 50))) {
@@ -56,7 +46,7 @@ describe('server wiring', () => {
     unwrap(await rpc(first.url, token, 'mission.agent.pulse_now', { instance_id: 'shuri:lab' }));
     await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 15_000, 'the agent program');
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    expect(running(pid)).toBe(true);
+    expect(processRunning(pid)).toBe(true);
     const pgidOf = (): number | null => {
       const db = openDatabase(databaseFile(dataDir), { readonly: true });
       try {
@@ -69,11 +59,11 @@ describe('server wiring', () => {
 
     await first.kill(); // SIGKILL: no shutdown, the agent keeps running
     procs.pop();
-    expect(running(pid)).toBe(true);
+    expect(processRunning(pid)).toBe(true);
 
     const second = await startServerProcess({ dataDir, env });
     procs.push(second);
-    await waitFor(() => !running(pid), 10_000, 'the orphaned agent to end');
+    await waitFor(() => !processRunning(pid), 10_000, 'the orphaned agent to end');
     expect(second.logLines(/process group left by a previous run/)).toHaveLength(1);
     // The cut pulse is delivered again (at least once): a new run, whose group is recorded instead.
     const rerun = (): number => Number(readFileSync(pidFile, 'utf8').trim() || '0');
@@ -81,7 +71,7 @@ describe('server wiring', () => {
     expect(await second.stop()).toBe(0);
     procs.pop();
     // A graceful stop ends its agents’ runs and forgets their groups.
-    expect(running(rerun())).toBe(false);
+    expect(processRunning(rerun())).toBe(false);
     expect(pgidOf()).toBeNull();
   }, 60_000);
 
