@@ -227,7 +227,11 @@ export class PulseScheduler {
       if (entry && rt.host.can(entry, end)) rt.host.apply(unit, entry, end, 'agent.pulse_finished', { pulse_id: pulseId, outcome: status, error });
     });
     if (timedOut) await rt.drivers.get(rt.agentExtras(agent.id).driver)?.abort(ref);
-    await rt.files.appendDaily(agent.projectId, { instance_id: agent.id, pulse_id: pulseId, outcome: status, at: rt.clock.now(), error, output });
+    // The pulse is committed; a daily log that cannot take the entry (disk full, over its size
+    // limit) is logged, never a rejection nobody awaits (it would end the process).
+    await rt.files
+      .appendDaily(agent.projectId, { instance_id: agent.id, pulse_id: pulseId, outcome: status, at: rt.clock.now(), error, output })
+      .catch((err: unknown) => rt.log.warn({ err: String(err), instance_id: agent.id, pulse_id: pulseId }, 'daily log entry not written'));
   }
 
   /** Deadman (SPEC §4): the instance loses its task, both in ONE commit; it keeps its schedule. */

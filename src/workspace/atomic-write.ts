@@ -49,6 +49,25 @@ export async function atomicWrite(file: string, content: string | Uint8Array): P
 }
 
 /**
+ * Appends to an existing file and fsyncs it: O(what is appended), where a rewrite of a growing
+ * log costs O(file) in time and memory per entry. For append-only logs (daily/): a crash during
+ * the write can cut the last entry short; earlier entries are never touched.
+ */
+export async function durableAppend(file: string, content: string): Promise<void> {
+  try {
+    const handle = await open(file, 'a');
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    throw diskError(err, file);
+  }
+}
+
+/**
  * Removes temporaries left by writers that were killed between open and rename. Only old ones:
  * a young temporary may belong to a live writer in another process about to rename it.
  */

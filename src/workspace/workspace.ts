@@ -2,7 +2,7 @@ import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MissionError, assertSlug, systemClock, type CatchUpPlan, type ChronicleRecord, type Clock, type LearnedRecord } from '../core/index.js';
 import type { FileActor } from './access.js';
-import { atomicWrite, sweepTemporaries, syncDirectory } from './atomic-write.js';
+import { atomicWrite, durableAppend, sweepTemporaries, syncDirectory } from './atomic-write.js';
 import { appendBlock, chronicleHeader, dailyHeader, renderChronicleEntry, renderDailyEntry, sameChronicleEntry, type ChronicleEntry, type DailyEntry } from './chronicle.js';
 import { assertDocName, listProjectDocs, type DocInfo } from './docs.js';
 import { DEFAULT_JAIL_LIMITS, type JailLimits } from './jail.js';
@@ -249,12 +249,27 @@ export class Workspace {
     return this.rewriteDocument(projectId, CHRONICLE_FILE, chronicleHeader(projectId), (doc) => catchUp(doc, plan, renderChronicleEntry, sameChronicleEntry));
   }
 
-  /** Appends one entry to `daily/YYYY-MM-DD.md` (the UTC date of `at`). */
-  async appendDaily(projectId: string, at: number, entry: DailyEntry): Promise<{ name: string; version: string }> {
+  /**
+   * Appends one entry to `daily/YYYY-MM-DD.md` (the UTC date of `at`). A day's log grows with
+   * every pulse (with its output), so it is appended to, not rewritten: a rewrite per pulse cost
+   * O(file) time and memory and showed as RSS growth in the soak. A new day's file is created
+   * atomically with its header.
+   */
+  async appendDaily(projectId: string, at: number, entry: DailyEntry): Promise<{ name: string }> {
     const name = `${DAILY_DIR}/${dailyFileName(at)}`;
-    const block = renderDailyEntry(at, entry);
-    const { version } = await this.rewriteDocument(projectId, name, dailyHeader(at), (doc) => appendBlock(doc, block));
-    return { name, version };
+    const block = renderDailyEntry(at, entry).replace(/\n*$/, '\n');
+    await this.requireProject(projectId);
+    const file = this.file(projectId, name);
+    await mkdir(path.dirname(file), { recursive: true });
+    await this.mutex.withLock(file, async () => {
+      const size = await stat(file).then((s) => s.size, () => 0);
+      if (size === 0) return atomicWrite(file, appendBlock(dailyHeader(at), block));
+      const limit = this.maxFileBytes * 64;
+      if (size + Buffer.byteLength(block, 'utf8') + 1 > limit) throw new MissionError('LIMIT_EXCEEDED', `${name} would exceed ${limit} bytes`, { name });
+      // Every entry ends with one newline; appendBlock's blank line between entries.
+      await durableAppend(file, `\n${block}`);
+    });
+    return { name };
   }
 
   /** A server document's update under its lock; `update` returns null to leave the file as it is. */

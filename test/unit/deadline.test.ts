@@ -216,6 +216,23 @@ describe('deadman and pulses', () => {
     expect(driver.deliveries.length).toBeGreaterThanOrEqual(before + 3);
   });
 
+  it('keeps a pulse whose daily log entry cannot be written: committed, the agent pulses on, no unhandled rejection', async () => {
+    const clock = new ManualClock(T0);
+    const f = await openRuntime({ clock, groupCommit: { maxDelayMs: 1 } });
+    open.push(f);
+    await f.exec('soul.create', { soul_id: 'shuri', name: 'Shuri' });
+    await f.exec('project.init', { project_name: 'Ops', base_id: ['shuri'], settings });
+    f.rt.files.appendDaily = () => Promise.reject(new Error('ENOSPC: no space left on device'));
+    await f.exec('agent.pulse_now', { instance_id: 'shuri:ops' });
+    await settle(f);
+    // The pulse left flight and its end is committed (whatever the fixture's driver answered).
+    expect(f.store.db.prepare('SELECT finished_at IS NOT NULL FROM pulses').pluck().all()).toEqual([1]);
+    expect(f.rt.repos.agents.get('shuri:ops')!.state).toBe('idle');
+    await f.exec('agent.pulse_now', { instance_id: 'shuri:ops' });
+    await settle(f);
+    expect(f.store.db.prepare('SELECT count(*) FROM pulses').pluck().get()).toBe(2);
+  });
+
   it('records a failing driver as a failed pulse without disturbing the runtime', async () => {
     const clock = new ManualClock(T0);
     const broken: AgentDriver = {
