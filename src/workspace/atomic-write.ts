@@ -50,15 +50,22 @@ export async function atomicWrite(file: string, content: string | Uint8Array): P
 
 /**
  * Appends to an existing file and fsyncs it: O(what is appended), where a rewrite of a growing
- * log costs O(file) in time and memory per entry. For append-only logs (daily/): a crash during
- * the write can cut the last entry short; earlier entries are never touched.
+ * log costs O(file) in time and memory per entry. For append-only logs (daily/). An append that
+ * fails (disk full, I/O error) is cut off again, so the file ends where it did before, not in
+ * half an entry; earlier entries are never touched. Only a crash of the machine during the write
+ * can still leave the last entry short (a killed process completes its write call).
  */
 export async function durableAppend(file: string, content: string): Promise<void> {
   try {
     const handle = await open(file, 'a');
+    let before: number | undefined;
     try {
+      before = (await handle.stat()).size;
       await handle.writeFile(content);
       await handle.sync();
+    } catch (err) {
+      if (before !== undefined) await handle.truncate(before).catch(() => undefined);
+      throw err;
     } finally {
       await handle.close();
     }

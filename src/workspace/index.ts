@@ -1,7 +1,7 @@
 /** The project workspace (SPEC §6–§7): file jail, file mutex, single-writer documents, memory, pulse prompt. */
 export { Workspace, type WorkspaceOptions } from './workspace.js';
 export { FileMutex, LockTimeoutError, lockFileOf, type FileMutexOptions } from './mutex.js';
-export { atomicWrite, sweepTemporaries } from './atomic-write.js';
+export { atomicWrite, durableAppend, sweepTemporaries } from './atomic-write.js';
 export { canonicalSegments, resolveInScope, DEFAULT_JAIL_LIMITS, type JailLimits, type ResolvedPath } from './jail.js';
 export { checkAccess, SERVER_OWNED_FILES, type FileActor, type FileAccess } from './access.js';
 export type { FileEntry, FileRead, FileWritten, WriteOptions } from './scoped-fs.js';

@@ -167,11 +167,15 @@ describe('crash recovery', () => {
           expect(evts.n).toBe(1);
           expect((db.prepare('SELECT status FROM tasks WHERE id = ?').get(a.task) as { status: number }).status).toBe(1);
         }
-        // Every task is in the state its event log says; no snapshot predates its actor's last event.
+        // Every task is in the state its event log says (replayed above); every actor (the agent
+        // and the project too) stores the state its last event recorded, and no snapshot predates
+        // that event.
         expectTasksAsTheirLogSays(db, `after kill ${round + 1}`);
-        const snaps = db.prepare('SELECT actor_id, seq FROM actor_snapshots').all() as { actor_id: string; seq: number }[];
+        const snaps = db.prepare('SELECT actor_id, state_value, seq FROM actor_snapshots').all() as { actor_id: string; state_value: string; seq: number }[];
+        expect(snaps.map((s) => s.actor_id)).toEqual(expect.arrayContaining(['crash', 'shuri:crash']));
         for (const s of snaps) {
-          const last = db.prepare('SELECT seq FROM events WHERE actor_id = ? ORDER BY seq DESC LIMIT 1').get(s.actor_id) as { seq: number };
+          const last = db.prepare('SELECT seq, payload FROM events WHERE actor_id = ? ORDER BY seq DESC LIMIT 1').get(s.actor_id) as { seq: number; payload: string };
+          expect(JSON.parse(s.state_value), s.actor_id).toEqual((JSON.parse(last.payload) as { state_value: unknown }).state_value);
           // Bookkeeping (a task counter, a sign of life) rewrites a snapshot without an event row.
           expect(s.seq, s.actor_id).toBeGreaterThanOrEqual(last.seq);
         }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProjectFiles } from '../../src/actors/index.js';
-import { Workspace, createProjectFiles } from '../../src/workspace/index.js';
+import { Workspace, createProjectFiles, learnedExcerpt } from '../../src/workspace/index.js';
 import { agentBy, openRuntime, type RuntimeFixture } from '../support/runtime-fixture.js';
 
 /**
@@ -200,8 +200,10 @@ describe('learned.md follows the event log', () => {
     expect(markOf(md)).toBe(seqsOf(second, 'memory.distilled')[0]);
     // Nothing is lost: the notes stay until the next distill archives them.
     expect(readFileSync(workingFile(dir), 'utf8')).toBe('notes of the task');
-    // The prompt's excerpt does not carry the mark.
-    expect((await new Workspace({ dataDir: dir }).readMemory('vanguard', 'shuri')).learned).toContain('Lesson one.');
+    // The prompt's excerpt carries the lesson, not the mark.
+    const excerpt = learnedExcerpt((await new Workspace({ dataDir: dir }).readMemory('vanguard', 'shuri')).learned);
+    expect(excerpt).toContain('Lesson one.');
+    expect(excerpt).not.toContain('mission-control: holds events');
   });
 
   it('restarting twice after the catch-up adds nothing, and the next distill appends after it', async () => {
