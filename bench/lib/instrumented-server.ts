@@ -6,9 +6,12 @@
  * sample follows a full GC, so growth means retained memory, not garbage V8 has not collected
  * yet. SIGTERM closes it gracefully (exit 0).
  */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startServer } from '../../src/app/index.js';
 import { ConfigSource, createLogger } from '../../src/config/index.js';
+import { DATABASE_FILE } from '../../src/store/index.js';
 
 const source = new ConfigSource({ env: process.env, cwd: process.cwd() });
 const logger = createLogger(source.current);
@@ -31,8 +34,11 @@ const report = (): void => {
     t: Date.now(),
     rss: m.rss,
     heap_used: m.heapUsed,
+    heap_total: m.heapTotal,
     external: m.external,
     array_buffers: m.arrayBuffers,
+    ...rssParts(),
+    ...storeFiles(),
     resources,
     resources_total: active.length,
     loop_delay_p99_ms: loop.percentile(99) / 1e6,
@@ -41,6 +47,35 @@ const report = (): void => {
   process.stdout.write(`${JSON.stringify({ msg: 'stats', stats })}\n`);
 };
 const timer = setInterval(report, every);
+
+/**
+ * What the RSS is made of (Linux `/proc/self/status`, bytes): anonymous memory (malloc, V8, the
+ * SQLite page cache), file-backed pages and shared memory (SQLite's mmapped WAL index). A soak
+ * that grows tells from these which kind of memory it is.
+ */
+function rssParts(): { rss_anon: number; rss_file: number; rss_shmem: number } | Record<string, never> {
+  let status: string;
+  try {
+    status = readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return {};
+  }
+  const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return { rss_anon: kb('RssAnon'), rss_file: kb('RssFile'), rss_shmem: kb('RssShmem') };
+}
+
+/** Sizes of the database file and its WAL (bytes; 0 when absent). */
+function storeFiles(): { db_bytes: number; wal_bytes: number } {
+  const size = (p: string): number => {
+    try {
+      return statSync(p).size;
+    } catch {
+      return 0;
+    }
+  };
+  const db = join(source.current.data_dir, DATABASE_FILE);
+  return { db_bytes: size(db), wal_bytes: size(`${db}-wal`) };
+}
 
 process.once('SIGTERM', () => {
   clearInterval(timer);

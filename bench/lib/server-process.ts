@@ -28,8 +28,17 @@ export interface ServerStats {
   t: number;
   rss: number;
   heap_used: number;
+  /** V8 heap committed (what the heap holds of the RSS, live or not). */
+  heap_total?: number;
   external: number;
   array_buffers: number;
+  /** Parts of the RSS from /proc/self/status (Linux only). */
+  rss_anon?: number;
+  rss_file?: number;
+  rss_shmem?: number;
+  /** Database and WAL file sizes. */
+  db_bytes?: number;
+  wal_bytes?: number;
   /** `process.getActiveResourcesInfo()` grouped by type. */
   resources: Record<string, number>;
   resources_total: number;
