@@ -72,6 +72,7 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
       dataDir: config.data_dir,
       synchronous: config.sync_mode,
       busyTimeoutMs: config.busy_timeout_ms,
+      cacheMb: config.cache_mb,
       migrate: hasRuntime,
       lock: hasRuntime,
     });

@@ -36,6 +36,7 @@ export const SETTINGS: Record<string, SettingInfo> = {
   role: { env: 'MC_ROLE', flag: 'role', reload: 'restart', doc: 'all (single process), gateway or runtime (needs nats.url)' },
   sync_mode: { env: 'MC_SYNC_MODE', reload: 'restart', doc: 'SQLite synchronous: NORMAL or FULL' },
   busy_timeout_ms: { env: 'MC_BUSY_TIMEOUT_MS', reload: 'restart', doc: 'SQLite busy timeout' },
+  cache_mb: { env: 'MC_CACHE_MB', reload: 'restart', doc: 'SQLite page cache, MiB: resident once full' },
   'group_commit.max_delay_ms': { env: 'MC_GROUP_COMMIT_MAX_DELAY_MS', reload: 'restart', doc: 'Longest wait before a commit batch is flushed' },
   'group_commit.max_batch': { env: 'MC_GROUP_COMMIT_MAX_BATCH', reload: 'restart', doc: 'Events per commit batch' },
   'limits.max_projects': { env: 'MC_LIMITS_MAX_PROJECTS', reload: 'live', doc: 'Projects per server' },

@@ -11,6 +11,8 @@ export interface OpenStoreOptions {
   dataDir: string;
   synchronous?: SyncMode;
   busyTimeoutMs?: number;
+  /** SQLite page cache, MiB (`openDatabase`). */
+  cacheMb?: number;
   /** Apply pending migrations (after a backup of a non-empty database). Default true. */
   migrate?: boolean;
   /** Take the data-dir lock. Default true; only read-only tools on a live server skip it. */
@@ -52,6 +54,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     db = openDatabase(file, {
       ...(opts.synchronous ? { synchronous: opts.synchronous } : {}),
       ...(opts.busyTimeoutMs !== undefined ? { busyTimeoutMs: opts.busyTimeoutMs } : {}),
+      ...(opts.cacheMb !== undefined ? { cacheMb: opts.cacheMb } : {}),
     });
     const migrator = new Migrator(db, {
       ...(opts.migrationsDir ? { migrationsDir: opts.migrationsDir } : {}),

@@ -30,6 +30,12 @@ async function openError(dataDir: string): Promise<MissionError> {
 }
 
 describe('openStore', () => {
+  it('sizes the page cache from cacheMb (MiB), the resident memory SQLite keeps once it is full', async () => {
+    const store = await openStore({ dataDir: join(dir, 'data'), cacheMb: 2 });
+    expect(store.db.pragma('cache_size', { simple: true })).toBe(-2048);
+    store.close();
+  });
+
   it('opens a migrated database with WAL and foreign keys, holding the pid lock until close', async () => {
     const store = await openStore({ dataDir: join(dir, 'data'), synchronous: 'FULL', busyTimeoutMs: 1234 });
     expect(store.file).toBe(join(dir, 'data', 'mission-control.db'));
@@ -37,6 +43,8 @@ describe('openStore', () => {
     expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(store.db.pragma('synchronous', { simple: true })).toBe(2); // FULL
     expect(store.db.pragma('busy_timeout', { simple: true })).toBe(1234);
+    // Not set: 16 MiB, as better-sqlite3 builds SQLite (a negative cache_size is KiB).
+    expect(store.db.pragma('cache_size', { simple: true })).toBe(-16 * 1024);
     expect(store.db.prepare('SELECT COUNT(*) AS n FROM projects').get()).toEqual({ n: 0 });
     const lockFile = join(dir, 'data', 'mission-control.lock');
     expect(readFileSync(lockFile, 'utf8')).toBe(`${process.pid}\n${processIdentity(process.pid)}\n`);

@@ -33,6 +33,7 @@ describe('configuration defaults (SPEC §4, §10 and the foundation issue)', () 
     ['nats.url', null],
     ['role', 'all'],
     ['sync_mode', 'NORMAL'],
+    ['cache_mb', 16],
     ['group_commit.max_delay_ms', 2],
     ['group_commit.max_batch', 256],
     ['lock_timeout_ms', 30000],
@@ -107,6 +108,11 @@ describe('invalid configuration is reported by key, value, source and what is al
     const err = configError({ env: { MC_PORT: 'abc' } });
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toMatch(/port = "abc" \(from env MC_PORT\): .*number/);
+  });
+  it('env: a page cache under 1 MiB', () => {
+    const err = configError({ env: { MC_CACHE_MB: '0' } });
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.message).toMatch(/cache_mb = 0 \(from env MC_CACHE_MB\)/);
   });
   it('env: a role outside the allowed set lists the allowed values', () => {
     const err = configError({ env: { MC_ROLE: 'boss' } });
