@@ -16,7 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { seedDemoSquad } from './lib/demo-seed.js';
-import { FeedClient, rpc, signIn, unwrap } from './lib/mission-client.js';
+import { FeedClient, rpc, RpcPool, signIn, unwrap } from './lib/mission-client.js';
 import { ADMIN, REPO_ROOT, startServerProcess, type ServerStats } from './lib/server-process.js';
 import { checksWith, judgeSoak, type MinuteFigures } from './lib/soak-checks.js';
 import { median, quantile, round, slope } from './lib/stats.js';
@@ -38,6 +38,8 @@ const SAMPLE_S = Number(values['sample-s']);
 const P99_SLACK_MS = Number(values['p99-slack-ms']);
 const MINUTE_MS = 60_000;
 const MAX_IN_FLIGHT = 64;
+/** Keep-alive connections of the RPC load; calls beyond them wait for one (counted in their latency). */
+const RPC_SOCKETS = 16;
 const MB = 1024 * 1024;
 if (!(MINUTES >= 1) || !(CLIENTS >= 1) || !(RPC_RATE > 0) || !(SAMPLE_S > 0) || !(P99_SLACK_MS >= 0)) {
   throw new Error('--minutes ≥ 1, --clients ≥ 1, --rpc-rate > 0, --sample-s > 0, --p99-slack-ms ≥ 0');
@@ -91,13 +93,17 @@ async function main(): Promise<void> {
     }
     process.stderr.write(`soak: ${CLIENTS} clients on ${projectId} at seq ${since}; ${MINUTES} min, ${RPC_RATE} rpc/s\n`);
 
-    // Open-loop RPC load: one call every 1/RPC_RATE s, whatever the previous ones are doing.
+    // Open-loop RPC load: one call every 1/RPC_RATE s, whatever the previous ones are doing, over
+    // a fixed pool of connections opened up front (so the server's socket count is the feed
+    // clients + the pool, and a growing handle count means a leak, not a busier moment).
+    const pool = new RpcPool(url, token, RPC_SOCKETS);
+    await pool.warm('mission.agent.list', { project_id: projectId });
     let taskIds = [...squad.taskIds];
     let inFlight = 0;
     let n = 0;
     const timed = async (method: string, params: unknown): Promise<Record<string, unknown> | undefined> => {
       const t = performance.now();
-      const a = await rpc(url, token, method, params);
+      const a = await pool.call(method, params);
       const took = performance.now() - t;
       bucket.rpc.push(took);
       (bucket.byMethod[method] ??= []).push(took);
@@ -198,6 +204,7 @@ async function main(): Promise<void> {
     const reconnects = clients.reduce((a, c) => a + c.stats.reconnects, 0);
     const gaps = clients.reduce((a, c) => a + c.stats.gaps, 0);
     for (const c of clients) c.close();
+    pool.close();
 
     const allStats = server.stats();
     const exit = await server.stop(30_000);

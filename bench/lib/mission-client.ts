@@ -3,6 +3,7 @@
  * JSON-RPC over `POST /rpc` with a bearer token, and the WebSocket feed with seq tracking and
  * resync by `since_seq` (SPEC §5, §10), written from the protocol, not from the server's code.
  */
+import { Agent, request } from 'node:http';
 import WebSocket from 'ws';
 
 export interface RpcError {
@@ -38,6 +39,58 @@ export async function rpc<T = Record<string, unknown>>(baseUrl: string, token: s
     return { status: res.status, ...('result' in body ? { result: body.result as T } : {}), ...(body.error ? { error: body.error } : {}) };
   } catch (err) {
     return { status: 0, error: { code: 0, message: String(err), data: { code: 'NETWORK' } } };
+  }
+}
+
+/**
+ * JSON-RPC over a fixed set of keep-alive connections. `fetch` opens a socket per concurrent call
+ * and lets idle ones go, so the server's socket count follows the client's momentary concurrency;
+ * a soak that checks the server's open handles needs that count to be fixed. `warm()` opens every
+ * connection; least-recently-used reuse (`fifo`) keeps them all busy so none idles out.
+ */
+export class RpcPool {
+  private readonly agent: Agent;
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+    readonly sockets: number,
+  ) {
+    this.agent = new Agent({ keepAlive: true, maxSockets: sockets, scheduling: 'fifo' });
+  }
+
+  /** Opens every connection at once (concurrent calls of a cheap read). */
+  async warm(method: string, params: unknown): Promise<void> {
+    await Promise.all(Array.from({ length: this.sockets }, () => this.call(method, params)));
+  }
+
+  call<T = Record<string, unknown>>(method: string, params: unknown): Promise<RpcAnswer<T>> {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params });
+    return new Promise((resolve) => {
+      const req = request(
+        `${this.baseUrl}/rpc`,
+        { method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}`, 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            let parsed: { result?: T; error?: RpcError } = {};
+            try {
+              parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof parsed;
+            } catch {
+              // not JSON: status only
+            }
+            resolve({ status: res.statusCode ?? 0, ...('result' in parsed ? { result: parsed.result as T } : {}), ...(parsed.error ? { error: parsed.error } : {}) });
+          });
+        },
+      );
+      req.on('error', (err) => resolve({ status: 0, error: { code: 0, message: String(err), data: { code: 'NETWORK' } } }));
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
   }
 }
 
