@@ -10,6 +10,7 @@
  * within 2× of the second minute's (bench/lib/soak-checks.ts). A check the run is too short for
  * (comparing minutes needs 3, the RSS slope 5) is reported as not applicable, never as holding.
  * Exit 0 when every applicable check holds, 2 when one fails, 1 when the soak itself broke.
+ * `SOAK_NODE_ARGS` adds Node flags to the server process (e.g. `--heapsnapshot-signal=SIGUSR2`).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
   const server = await startServerProcess({
     dataDir,
     entry: 'bench/lib/instrumented-server.ts',
-    nodeArgs: ['--expose-gc'],
+    nodeArgs: ['--expose-gc', ...(process.env.SOAK_NODE_ARGS ? process.env.SOAK_NODE_ARGS.split(' ') : [])],
     env: { MC_STATS_GC: '1', MC_STATS_MS: String(SAMPLE_S * 1000), MC_LOG_LEVEL: 'warn', MC_LIMITS_MAX_WS_CLIENTS: String(CLIENTS + 100) },
   }).catch(async (err: unknown) => {
     rmSync(dataDir, { recursive: true, force: true });
