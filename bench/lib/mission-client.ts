@@ -72,6 +72,7 @@ export class RpcPool {
         { method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}`, 'content-length': Buffer.byteLength(body) } },
         (res) => {
           const chunks: Buffer[] = [];
+          res.on('error', failed); // the connection dropped mid-answer
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             let parsed: { result?: T; error?: RpcError } = {};
@@ -84,7 +85,8 @@ export class RpcPool {
           });
         },
       );
-      req.on('error', (err) => resolve({ status: 0, error: { code: 0, message: String(err), data: { code: 'NETWORK' } } }));
+      const failed = (err: unknown): void => resolve({ status: 0, error: { code: 0, message: String(err), data: { code: 'NETWORK' } } });
+      req.on('error', failed);
       req.end(body);
     });
   }
