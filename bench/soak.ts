@@ -169,6 +169,7 @@ async function main(): Promise<void> {
         heap_used_mb: last ? round(last.heap_used / MB, 1) : null,
         heap_total_mb: last?.heap_total !== undefined ? round(last.heap_total / MB, 1) : null,
         external_mb: last ? round(last.external / MB, 1) : null,
+        array_buffers_mb: last ? round(last.array_buffers / MB, 1) : null,
         rss_anon_mb: last?.rss_anon !== undefined ? round(last.rss_anon / MB, 1) : null,
         rss_file_mb: last?.rss_file !== undefined ? round(last.rss_file / MB, 1) : null,
         rss_shmem_mb: last?.rss_shmem !== undefined ? round(last.rss_shmem / MB, 1) : null,
