@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const server = await startServerProcess({
     dataDir,
     entry: 'bench/lib/instrumented-server.ts',
-    nodeArgs: ['--expose-gc', ...(process.env.SOAK_NODE_ARGS ? process.env.SOAK_NODE_ARGS.split(' ') : [])],
+    nodeArgs: ['--expose-gc', ...(process.env.SOAK_NODE_ARGS ?? '').split(' ').filter(Boolean)],
     env: { MC_STATS_GC: '1', MC_STATS_MS: String(SAMPLE_S * 1000), MC_LOG_LEVEL: 'warn', MC_LIMITS_MAX_WS_CLIENTS: String(CLIENTS + 100) },
   }).catch(async (err: unknown) => {
     rmSync(dataDir, { recursive: true, force: true });

@@ -27,18 +27,26 @@ export async function signIn(baseUrl: string, username: string, password: string
 }
 
 let nextId = 1;
+type RpcBody<T> = { result?: T; error?: RpcError };
+const requestBody = (method: string, params: unknown): string => JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params });
+const answer = <T>(status: number, body: RpcBody<T>): RpcAnswer<T> => ({
+  status,
+  ...('result' in body ? { result: body.result as T } : {}),
+  ...(body.error ? { error: body.error } : {}),
+});
+const networkFailure = <T>(err: unknown): RpcAnswer<T> => ({ status: 0, error: { code: 0, message: String(err), data: { code: 'NETWORK' } } });
+
 /** One JSON-RPC call over HTTP; network failures come back as `status: 0`. */
 export async function rpc<T = Record<string, unknown>>(baseUrl: string, token: string, method: string, params: unknown, idempotencyKey?: string): Promise<RpcAnswer<T>> {
   try {
     const res = await fetch(`${baseUrl}/rpc`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}) },
-      body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
+      body: requestBody(method, params),
     });
-    const body = (await res.json().catch(() => ({}))) as { result?: T; error?: RpcError };
-    return { status: res.status, ...('result' in body ? { result: body.result as T } : {}), ...(body.error ? { error: body.error } : {}) };
+    return answer(res.status, (await res.json().catch(() => ({}))) as RpcBody<T>);
   } catch (err) {
-    return { status: 0, error: { code: 0, message: String(err), data: { code: 'NETWORK' } } };
+    return networkFailure(err);
   }
 }
 
@@ -65,8 +73,9 @@ export class RpcPool {
   }
 
   call<T = Record<string, unknown>>(method: string, params: unknown): Promise<RpcAnswer<T>> {
-    const body = JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params });
+    const body = requestBody(method, params);
     return new Promise((resolve) => {
+      const failed = (err: unknown): void => resolve(networkFailure(err));
       const req = request(
         `${this.baseUrl}/rpc`,
         { method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}`, 'content-length': Buffer.byteLength(body) } },
@@ -75,17 +84,16 @@ export class RpcPool {
           res.on('error', failed); // the connection dropped mid-answer
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
-            let parsed: { result?: T; error?: RpcError } = {};
+            let parsed: RpcBody<T> = {};
             try {
-              parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof parsed;
+              parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as RpcBody<T>;
             } catch {
               // not JSON: status only
             }
-            resolve({ status: res.statusCode ?? 0, ...('result' in parsed ? { result: parsed.result as T } : {}), ...(parsed.error ? { error: parsed.error } : {}) });
+            resolve(answer(res.statusCode ?? 0, parsed));
           });
         },
       );
-      const failed = (err: unknown): void => resolve({ status: 0, error: { code: 0, message: String(err), data: { code: 'NETWORK' } } });
       req.on('error', failed);
       req.end(body);
     });
