@@ -3,7 +3,8 @@
  * pulsing every second (60× the default 60 s; 1 s is the smallest interval the config allows)
  * in a real server process, 200 WebSocket clients subscribed to its project and an open-loop RPC
  * load (reads, comments, task create + archive). Per minute: the server's RSS and heap (sampled
- * after a full GC), its active resources (`process.getActiveResourcesInfo()`), RPC and feed
+ * after a full GC, forced about once a minute: a forced GC pauses the server for tens of ms, and
+ * one every sample would be the p99 the soak measures), its active resources (`process.getActiveResourcesInfo()`), RPC and feed
  * latencies p50/p99, events/s and RPC/s. Writes `bench/results/soak-<ts>.json`; the last stdout
  * line is the summary JSON. Holds when, after the first minute, RSS grows < 1 MB/min, active
  * resources do not grow (last minute's max ≤ second minute's max), and the last minute's p99s are
@@ -38,6 +39,8 @@ const RPC_RATE = Number(values['rpc-rate']);
 const SAMPLE_S = Number(values['sample-s']);
 const P99_SLACK_MS = Number(values['p99-slack-ms']);
 const MINUTE_MS = 60_000;
+/** Forced GCs before a memory sample: one per sample interval short of a minute, so every minute holds one. */
+const GC_EVERY_MS = Math.max(SAMPLE_S * 1000, MINUTE_MS - SAMPLE_S * 1000);
 const MAX_IN_FLIGHT = 64;
 /** Keep-alive connections of the RPC load; calls beyond them wait for one (counted in their latency). */
 const RPC_SOCKETS = 16;
@@ -62,7 +65,7 @@ async function main(): Promise<void> {
     dataDir,
     entry: 'bench/lib/instrumented-server.ts',
     nodeArgs: ['--expose-gc', ...(process.env.SOAK_NODE_ARGS ?? '').split(' ').filter(Boolean)],
-    env: { MC_STATS_GC: '1', MC_STATS_MS: String(SAMPLE_S * 1000), MC_LOG_LEVEL: 'warn', MC_LIMITS_MAX_WS_CLIENTS: String(CLIENTS + 100) },
+    env: { MC_STATS_GC: '1', MC_STATS_GC_MS: String(GC_EVERY_MS), MC_STATS_MS: String(SAMPLE_S * 1000), MC_LOG_LEVEL: 'warn', MC_LIMITS_MAX_WS_CLIENTS: String(CLIENTS + 100) },
   }).catch(async (err: unknown) => {
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
@@ -161,18 +164,21 @@ async function main(): Promise<void> {
       bucket = newBucket(seqNow);
       const samples = server.stats().filter((s) => s.t > started + (m - 1) * MINUTE_MS && s.t <= started + m * MINUTE_MS);
       const last = samples.at(-1);
+      // Memory from the minute's last sample after a full GC (retained memory, not garbage).
+      const collected = samples.filter((s) => s.gc !== false).at(-1);
       const rpcSorted = done.rpc.sort((a, b) => a - b);
       const feedSorted = done.feed.sort((a, b) => a - b);
       const row = {
         minute: m,
-        rss_mb: last ? round(last.rss / MB, 1) : null,
-        heap_used_mb: last ? round(last.heap_used / MB, 1) : null,
-        heap_total_mb: last?.heap_total !== undefined ? round(last.heap_total / MB, 1) : null,
-        external_mb: last ? round(last.external / MB, 1) : null,
-        array_buffers_mb: last ? round(last.array_buffers / MB, 1) : null,
-        rss_anon_mb: last?.rss_anon !== undefined ? round(last.rss_anon / MB, 1) : null,
-        rss_file_mb: last?.rss_file !== undefined ? round(last.rss_file / MB, 1) : null,
-        rss_shmem_mb: last?.rss_shmem !== undefined ? round(last.rss_shmem / MB, 1) : null,
+        rss_mb: collected ? round(collected.rss / MB, 1) : null,
+        gc_ms: collected?.gc_ms !== undefined ? round(collected.gc_ms) : null,
+        heap_used_mb: collected ? round(collected.heap_used / MB, 1) : null,
+        heap_total_mb: collected?.heap_total !== undefined ? round(collected.heap_total / MB, 1) : null,
+        external_mb: collected ? round(collected.external / MB, 1) : null,
+        array_buffers_mb: collected ? round(collected.array_buffers / MB, 1) : null,
+        rss_anon_mb: collected?.rss_anon !== undefined ? round(collected.rss_anon / MB, 1) : null,
+        rss_file_mb: collected?.rss_file !== undefined ? round(collected.rss_file / MB, 1) : null,
+        rss_shmem_mb: collected?.rss_shmem !== undefined ? round(collected.rss_shmem / MB, 1) : null,
         db_mb: last?.db_bytes !== undefined ? round(last.db_bytes / MB, 1) : null,
         wal_mb: last?.wal_bytes !== undefined ? round(last.wal_bytes / MB, 1) : null,
         active_resources_max: samples.length ? Math.max(...samples.map((s) => s.resources_total)) : null,
@@ -210,7 +216,7 @@ async function main(): Promise<void> {
 
     const allStats = server.stats();
     const exit = await server.stop(30_000);
-    const afterFirst = allStats.filter((s: ServerStats) => s.t > started + MINUTE_MS);
+    const afterFirst = allStats.filter((s: ServerStats) => s.t > started + MINUTE_MS && s.gc !== false);
     const rssGrowth = slope(afterFirst.map((s) => ({ x: (s.t - started) / MINUTE_MS, y: s.rss / MB })));
     const heapGrowth = slope(afterFirst.map((s) => ({ x: (s.t - started) / MINUTE_MS, y: s.heap_used / MB })));
     const second = minutes[Math.min(1, minutes.length - 1)]!;
@@ -241,7 +247,7 @@ async function main(): Promise<void> {
     const outDir = resolve(values.out!);
     mkdirSync(outDir, { recursive: true });
     const file = join(outDir, `soak-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, `${JSON.stringify({ settings: { minutes: MINUTES, clients: CLIENTS, rpc_rate: RPC_RATE, pulse_interval_s: 1, sample_s: SAMPLE_S }, checks, summary, minutes, samples: allStats }, null, 2)}\n`);
+    writeFileSync(file, `${JSON.stringify({ settings: { minutes: MINUTES, clients: CLIENTS, rpc_rate: RPC_RATE, pulse_interval_s: 1, sample_s: SAMPLE_S, gc_every_s: GC_EVERY_MS / 1000 }, checks, summary, minutes, samples: allStats }, null, 2)}\n`);
     process.stderr.write(`soak report: ${file}\nchecks: ${JSON.stringify(checks)}\n`);
     console.log(JSON.stringify(summary));
     if (failed.length > 0) {

@@ -2,9 +2,12 @@
  * The real server (`startServer`, configured from `MC_*` like `mission-control serve`) plus a
  * `stats` log line every `MC_STATS_MS` (default 1000) with its own RSS, heap, active resources
  * (`process.getActiveResourcesInfo()`) and event-loop delay, so soak and fault runs measure the
- * server process and not the load generator. With `MC_STATS_GC=1` (and node --expose-gc) each
+ * server process and not the load generator. With `MC_STATS_GC=1` (and node --expose-gc) a
  * sample follows a full GC, so growth means retained memory, not garbage V8 has not collected
- * yet. SIGTERM closes it gracefully (exit 0).
+ * yet: every sample, or with `MC_STATS_GC_MS` only the first sample after each such interval.
+ * A full GC stops the event loop (tens of ms at a soak's heap), so a run that measures latency
+ * must not force one every few seconds: its p99 would be the GC's pause. Each line says whether
+ * it followed a GC (`gc`) and how long that took (`gc_ms`). SIGTERM closes it gracefully (exit 0).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,14 +27,24 @@ loop.enable();
 const every = Number(process.env.MC_STATS_MS ?? 1000);
 const collect = process.env.MC_STATS_GC === '1' ? (globalThis as { gc?: () => void }).gc : undefined;
 if (process.env.MC_STATS_GC === '1' && !collect) throw new Error('MC_STATS_GC=1 needs node --expose-gc');
+const gcEvery = Number(process.env.MC_STATS_GC_MS ?? 0);
+let lastGc = -Infinity;
 const report = (): void => {
-  collect?.();
+  const now = performance.now();
+  const gc = collect !== undefined && now - lastGc >= gcEvery;
+  if (gc) {
+    collect();
+    lastGc = now;
+  }
+  const gcMs = gc ? performance.now() - now : 0;
   const m = process.memoryUsage();
   const resources: Record<string, number> = {};
   const active = process.getActiveResourcesInfo();
   for (const r of active) resources[r] = (resources[r] ?? 0) + 1;
   const stats = {
     t: Date.now(),
+    gc,
+    gc_ms: gcMs,
     rss: m.rss,
     heap_used: m.heapUsed,
     heap_total: m.heapTotal,

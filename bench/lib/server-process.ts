@@ -26,6 +26,9 @@ export interface ServerProcessOptions {
 /** What the instrumented server reports about itself every `MC_STATS_MS`. */
 export interface ServerStats {
   t: number;
+  /** Whether this sample followed a forced full GC (`MC_STATS_GC`), and how long that GC took. */
+  gc?: boolean;
+  gc_ms?: number;
   rss: number;
   heap_used: number;
   /** V8 heap committed (what the heap holds of the RSS, live or not). */
