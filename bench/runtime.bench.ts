@@ -32,6 +32,8 @@ const noFiles: ProjectFiles = {
   syncLearned: async () => undefined,
   buildPulsePrompt: async (s) => s.pulse_id,
 };
+/** BENCH_CACHE_MB: the SQLite page cache of the measured stores (default: the store's own). */
+const CACHE_MB = process.env.BENCH_CACHE_MB ? Number(process.env.BENCH_CACHE_MB) : undefined;
 /** One task's life: created, started, blocked, unblocked, submitted (5 events). */
 const EVENTS_PER_TASK = 5;
 
@@ -72,7 +74,7 @@ function bareRun(tasks: number): { rate: number; cpuRate: number } {
 
 async function openBench(): Promise<{ dir: string; store: Store; rt: Runtime }> {
   const dir = mkdtempSync(join(tmpdir(), 'mc-bench-'));
-  const store = await openStore({ dataDir: dir });
+  const store = await openStore({ dataDir: dir, ...(CACHE_MB !== undefined ? { cacheMb: CACHE_MB } : {}) });
   const rt = createRuntime({ db: store.db, files: noFiles, scheduling: false, logger: quiet, limits: { max_tasks_per_project: 10_000_000, max_projects: 10_000 } });
   rt.start();
   return { dir, store, rt };

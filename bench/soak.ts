@@ -11,12 +11,15 @@
  * within 2× of the second minute's (bench/lib/soak-checks.ts). A check the run is too short for
  * (comparing minutes needs 3, the RSS slope 5) is reported as not applicable, never as holding.
  * Exit 0 when every applicable check holds, 2 when one fails, 1 when the soak itself broke.
+ * The server runs with production's glibc malloc settings (src/app/malloc-tuning.ts) unless this
+ * process's env sets others; the report's settings say which (`server_env`).
  * `SOAK_NODE_ARGS` adds Node flags to the server process (e.g. `--heapsnapshot-signal=SIGUSR2`).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { MALLOC_TUNING } from '../src/app/malloc-tuning.js';
 import { seedDemoSquad } from './lib/demo-seed.js';
 import { FeedClient, rpc, RpcPool, signIn, unwrap } from './lib/mission-client.js';
 import { ADMIN, REPO_ROOT, startServerProcess, type ServerStats } from './lib/server-process.js';
@@ -47,6 +50,12 @@ const RPC_SOCKETS = 16;
 const MB = 1024 * 1024;
 if (!(MINUTES >= 1) || !(CLIENTS >= 1) || !(RPC_RATE > 0) || !(SAMPLE_S > 0) || !(P99_SLACK_MS >= 0)) {
   throw new Error('--minutes ≥ 1, --clients ≥ 1, --rpc-rate > 0, --sample-s > 0, --p99-slack-ms ≥ 0');
+}
+
+/** The allocator settings the server ran with: production's (MALLOC_TUNING) unless this run's env overrides them. */
+function allocatorEnv(): Record<string, string> {
+  const env: Record<string, string | undefined> = { ...MALLOC_TUNING, ...process.env };
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => /^(MALLOC_|LD_PRELOAD$)/.test(e[0]) && e[1] !== undefined));
 }
 
 interface Bucket {
@@ -247,7 +256,7 @@ async function main(): Promise<void> {
     const outDir = resolve(values.out!);
     mkdirSync(outDir, { recursive: true });
     const file = join(outDir, `soak-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, `${JSON.stringify({ settings: { minutes: MINUTES, clients: CLIENTS, rpc_rate: RPC_RATE, pulse_interval_s: 1, sample_s: SAMPLE_S, gc_every_s: GC_EVERY_MS / 1000 }, checks, summary, minutes, samples: allStats }, null, 2)}\n`);
+    writeFileSync(file, `${JSON.stringify({ settings: { minutes: MINUTES, clients: CLIENTS, rpc_rate: RPC_RATE, pulse_interval_s: 1, sample_s: SAMPLE_S, gc_every_s: GC_EVERY_MS / 1000, server_env: allocatorEnv() }, checks, summary, minutes, samples: allStats }, null, 2)}\n`);
     process.stderr.write(`soak report: ${file}\nchecks: ${JSON.stringify(checks)}\n`);
     console.log(JSON.stringify(summary));
     if (failed.length > 0) {

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
+import { MALLOC_TUNING } from '../../src/app/malloc-tuning.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 export const CLI_ENTRY = resolve(REPO_ROOT, 'src', 'cli', 'main.ts');
@@ -81,6 +82,8 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', ...args], {
     cwd: REPO_ROOT,
     env: {
+      // Launched as production launches it (src/app/malloc-tuning.ts); the caller's env may override.
+      ...MALLOC_TUNING,
       ...process.env,
       ...BASE_ENV,
       MC_ADMIN: `${ADMIN.username}:${ADMIN.password}`,

@@ -63,7 +63,7 @@ export const configSchema = z
     role: z.enum(['all', 'gateway', 'runtime']).default('all'),
     sync_mode: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
     busy_timeout_ms: z.number().int().min(0).max(600_000).default(5000),
-    cache_mb: z.number().min(1).max(4096).default(16),
+    cache_mb: z.number().min(1).max(4096).default(4),
     group_commit: z
       .object({
         max_delay_ms: z.number().int().min(0).max(1000).default(2),

@@ -29,8 +29,8 @@ async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
 }
 
 /** Starts `serve` and waits for its "listening" log line. */
-async function serve(args: string[]): Promise<{ child: ChildProcess; out: ChildOutput; url: string }> {
-  const child = spawnTs(CLI, ['serve', '--port', '0', '--log-level', 'info', ...args], { MC_DEMO: '' } /* empty = unset */);
+async function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; out: ChildOutput; url: string }> {
+  const child = spawnTs(CLI, ['serve', '--port', '0', '--log-level', 'info', ...args], { MC_DEMO: '' /* empty = unset */, ...env });
   children.push(child);
   const out = new ChildOutput(child);
   const line = await out.waitFor(/listening on http/);
@@ -73,6 +73,16 @@ describe('mission-control serve', () => {
     expect(await exitOf(first.child)).toBe(0);
     expect(first.out.text).toContain('"msg":"stopped"');
     expect(existsSync(join(dataDir, 'mission-control.lock'))).toBe(false);
+  });
+
+  it('warns at start when glibc malloc thresholds are not fixed, naming them, and not when they are', async () => {
+    // undefined: left out of the child's environment (an empty value would be read by glibc as 0).
+    const untuned = await serve(['--data-dir', join(dir, 'a')], { MALLOC_MMAP_THRESHOLD_: undefined, MALLOC_TRIM_THRESHOLD_: undefined });
+    const warning = untuned.out.text.split('\n').find((l) => l.includes('malloc thresholds not set'));
+    expect(warning, untuned.out.text).toBeDefined();
+    expect(JSON.parse(warning!)).toMatchObject({ level: 40, missing: ['MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_'] });
+    const tuned = await serve(['--data-dir', join(dir, 'b')], { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072' });
+    expect(tuned.out.text).not.toContain('malloc thresholds not set');
   });
 
   it('stops start-up with exit 1 and a message naming the bad key', async () => {

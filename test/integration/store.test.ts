@@ -43,8 +43,8 @@ describe('openStore', () => {
     expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(store.db.pragma('synchronous', { simple: true })).toBe(2); // FULL
     expect(store.db.pragma('busy_timeout', { simple: true })).toBe(1234);
-    // Not set: 16 MiB, as better-sqlite3 builds SQLite (a negative cache_size is KiB).
-    expect(store.db.pragma('cache_size', { simple: true })).toBe(-16 * 1024);
+    // Not set: 4 MiB (a negative cache_size is KiB).
+    expect(store.db.pragma('cache_size', { simple: true })).toBe(-4 * 1024);
     expect(store.db.prepare('SELECT COUNT(*) AS n FROM projects').get()).toEqual({ n: 0 });
     const lockFile = join(dir, 'data', 'mission-control.lock');
     expect(readFileSync(lockFile, 'utf8')).toBe(`${process.pid}\n${processIdentity(process.pid)}\n`);

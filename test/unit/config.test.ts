@@ -33,7 +33,7 @@ describe('configuration defaults (SPEC §4, §10 and the foundation issue)', () 
     ['nats.url', null],
     ['role', 'all'],
     ['sync_mode', 'NORMAL'],
-    ['cache_mb', 16],
+    ['cache_mb', 4],
     ['group_commit.max_delay_ms', 2],
     ['group_commit.max_batch', 256],
     ['lock_timeout_ms', 30000],
