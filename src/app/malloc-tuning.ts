@@ -5,9 +5,9 @@
  * glibc adapts its thresholds at run time: each time a block above the mmap threshold is freed
  * (a large response or file buffer), the threshold rises to that block's size, up to 32 MiB, and
  * the trim threshold to twice that. From then on large blocks come from the heap, and the heap is
- * given back only once that much is free at its top, so freed memory stays resident. Measured in the soak (docs/operations-figures.md, 2026-12-04): the main arena's free
- * bytes grew 4.6 → 11.6 MB in six minutes while the bytes in use grew 1.7 MB. Setting either
- * threshold turns the adaptation off; these are glibc's own starting values, kept fixed.
+ * given back only once that much is free at its top, so freed memory stays resident: in the
+ * 30-minute soak, 8 MB more of it after 25 minutes (docs/operations-figures.md, 2026-12-04).
+ * Setting either threshold turns the adaptation off; these are glibc's starting values, fixed.
  *
  * glibc reads them when the process starts, so they cannot be set from inside Node (and Node 20
  * cannot re-exec itself in place): whoever launches the server sets them. Other allocators
