@@ -76,7 +76,7 @@ describe('mission-control serve', () => {
   });
 
   it('warns at start when glibc malloc thresholds are not fixed, naming them, and not when they are', async () => {
-    // undefined: left out of the child's environment (an empty value would be read by glibc as 0).
+    // undefined leaves a variable out of the child's environment, whatever the test runner has.
     const untuned = await serve(['--data-dir', join(dir, 'a')], { MALLOC_MMAP_THRESHOLD_: undefined, MALLOC_TRIM_THRESHOLD_: undefined });
     const warning = untuned.out.text.split('\n').find((l) => l.includes('malloc thresholds not set'));
     expect(warning, untuned.out.text).toBeDefined();
