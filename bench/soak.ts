@@ -4,22 +4,22 @@
  * in a real server process, 200 WebSocket clients subscribed to its project and an open-loop RPC
  * load (reads, comments, task create + archive). Per minute: the server's RSS and heap (sampled
  * after a full GC, forced about once a minute: a forced GC pauses the server for tens of ms, and
- * one every sample would be the p99 the soak measures), its active resources (`process.getActiveResourcesInfo()`), RPC and feed
- * latencies p50/p99, events/s and RPC/s. Writes `bench/results/soak-<ts>.json`; the last stdout
+ * one every sample would be the p99 the soak measures), its active resources
+ * (`process.getActiveResourcesInfo()`), RPC and feed latencies p50/p99, events/s and RPC/s. Writes `bench/results/soak-<ts>.json`; the last stdout
  * line is the summary JSON. Holds when, after the first minute, RSS grows < 1 MB/min, active
  * resources do not grow (last minute's max ≤ second minute's max), and the last minute's p99s are
  * within 2× of the second minute's (bench/lib/soak-checks.ts). A check the run is too short for
  * (comparing minutes needs 3, the RSS slope 5) is reported as not applicable, never as holding.
  * Exit 0 when every applicable check holds, 2 when one fails, 1 when the soak itself broke.
- * The server runs with production's glibc malloc settings (src/app/malloc-tuning.ts) unless this
- * process's env sets others; the report's settings say which (`server_env`).
+ * The server runs with production's glibc malloc settings (src/app/malloc-tuning.ts, set by
+ * bench/lib/server-process.ts) unless this process's env sets others; the report's settings say
+ * which (`server_env`).
  * `SOAK_NODE_ARGS` adds Node flags to the server process (e.g. `--heapsnapshot-signal=SIGUSR2`).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MALLOC_TUNING } from '../src/app/malloc-tuning.js';
 import { seedDemoSquad } from './lib/demo-seed.js';
 import { FeedClient, rpc, RpcPool, signIn, unwrap } from './lib/mission-client.js';
 import { ADMIN, REPO_ROOT, startServerProcess, type ServerStats } from './lib/server-process.js';
@@ -52,11 +52,12 @@ if (!(MINUTES >= 1) || !(CLIENTS >= 1) || !(RPC_RATE > 0) || !(SAMPLE_S > 0) || 
   throw new Error('--minutes ≥ 1, --clients ≥ 1, --rpc-rate > 0, --sample-s > 0, --p99-slack-ms ≥ 0');
 }
 
-/** The allocator settings the server ran with: production's (MALLOC_TUNING) unless this run's env overrides them. */
-function allocatorEnv(): Record<string, string> {
-  const env: Record<string, string | undefined> = { ...MALLOC_TUNING, ...process.env };
+/** The allocator settings in the environment the server ran with. */
+function allocatorEnv(env: Readonly<NodeJS.ProcessEnv>): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => /^(MALLOC_|LD_PRELOAD$)/.test(e[0]) && e[1] !== undefined));
 }
+/** Bytes → MiB with one decimal; null when the sample has no such figure. */
+const mb = (bytes: number | undefined): number | null => (bytes === undefined ? null : round(bytes / MB, 1));
 
 interface Bucket {
   rpc: number[];
@@ -179,17 +180,17 @@ async function main(): Promise<void> {
       const feedSorted = done.feed.sort((a, b) => a - b);
       const row = {
         minute: m,
-        rss_mb: collected ? round(collected.rss / MB, 1) : null,
+        rss_mb: mb(collected?.rss),
         gc_ms: collected?.gc_ms !== undefined ? round(collected.gc_ms) : null,
-        heap_used_mb: collected ? round(collected.heap_used / MB, 1) : null,
-        heap_total_mb: collected?.heap_total !== undefined ? round(collected.heap_total / MB, 1) : null,
-        external_mb: collected ? round(collected.external / MB, 1) : null,
-        array_buffers_mb: collected ? round(collected.array_buffers / MB, 1) : null,
-        rss_anon_mb: collected?.rss_anon !== undefined ? round(collected.rss_anon / MB, 1) : null,
-        rss_file_mb: collected?.rss_file !== undefined ? round(collected.rss_file / MB, 1) : null,
-        rss_shmem_mb: collected?.rss_shmem !== undefined ? round(collected.rss_shmem / MB, 1) : null,
-        db_mb: last?.db_bytes !== undefined ? round(last.db_bytes / MB, 1) : null,
-        wal_mb: last?.wal_bytes !== undefined ? round(last.wal_bytes / MB, 1) : null,
+        heap_used_mb: mb(collected?.heap_used),
+        heap_total_mb: mb(collected?.heap_total),
+        external_mb: mb(collected?.external),
+        array_buffers_mb: mb(collected?.array_buffers),
+        rss_anon_mb: mb(collected?.rss_anon),
+        rss_file_mb: mb(collected?.rss_file),
+        rss_shmem_mb: mb(collected?.rss_shmem),
+        db_mb: mb(last?.db_bytes),
+        wal_mb: mb(last?.wal_bytes),
         active_resources_max: samples.length ? Math.max(...samples.map((s) => s.resources_total)) : null,
         active_resources: last?.resources ?? null,
         loop_delay_p99_max_ms: samples.length ? round(Math.max(...samples.map((s) => s.loop_delay_p99_ms))) : null,
@@ -256,7 +257,7 @@ async function main(): Promise<void> {
     const outDir = resolve(values.out!);
     mkdirSync(outDir, { recursive: true });
     const file = join(outDir, `soak-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, `${JSON.stringify({ settings: { minutes: MINUTES, clients: CLIENTS, rpc_rate: RPC_RATE, pulse_interval_s: 1, sample_s: SAMPLE_S, gc_every_s: GC_EVERY_MS / 1000, server_env: allocatorEnv() }, checks, summary, minutes, samples: allStats }, null, 2)}\n`);
+    writeFileSync(file, `${JSON.stringify({ settings: { minutes: MINUTES, clients: CLIENTS, rpc_rate: RPC_RATE, pulse_interval_s: 1, sample_s: SAMPLE_S, gc_every_s: GC_EVERY_MS / 1000, server_env: allocatorEnv(server.env) }, checks, summary, minutes, samples: allStats }, null, 2)}\n`);
     process.stderr.write(`soak report: ${file}\nchecks: ${JSON.stringify(checks)}\n`);
     console.log(JSON.stringify(summary));
     if (failed.length > 0) {

@@ -54,6 +54,8 @@ export interface ServerProcess {
   url: string;
   child: ChildProcess;
   readonly pid: number;
+  /** The environment the process was started with. */
+  readonly env: Readonly<NodeJS.ProcessEnv>;
   /** Everything the process printed so far (pino JSON lines). */
   output(): string;
   /** The `stats` lines of an instrumented server (bench/lib/instrumented-server.ts), oldest first. */
@@ -79,19 +81,20 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
   const args = opts.entry
     ? [resolve(REPO_ROOT, opts.entry), ...(opts.args ?? [])]
     : [CLI_ENTRY, 'serve', '--port', '0', '--data-dir', opts.dataDir, '--role', opts.role ?? 'all', ...(opts.natsUrl ? ['--nats-url', opts.natsUrl] : [])];
+  const env: NodeJS.ProcessEnv = {
+    // Launched as production launches it (src/app/malloc-tuning.ts); the caller's env may override.
+    ...MALLOC_TUNING,
+    ...process.env,
+    ...BASE_ENV,
+    MC_ADMIN: `${ADMIN.username}:${ADMIN.password}`,
+    MC_DATA_DIR: opts.dataDir,
+    MC_PORT: '0',
+    ...(opts.natsUrl ? { MC_NATS_URL: opts.natsUrl, MC_NATS_RECONNECT_TIME_WAIT_MS: '250' } : {}),
+    ...opts.env,
+  };
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', ...args], {
     cwd: REPO_ROOT,
-    env: {
-      // Launched as production launches it (src/app/malloc-tuning.ts); the caller's env may override.
-      ...MALLOC_TUNING,
-      ...process.env,
-      ...BASE_ENV,
-      MC_ADMIN: `${ADMIN.username}:${ADMIN.password}`,
-      MC_DATA_DIR: opts.dataDir,
-      MC_PORT: '0',
-      ...(opts.natsUrl ? { MC_NATS_URL: opts.natsUrl, MC_NATS_RECONNECT_TIME_WAIT_MS: '250' } : {}),
-      ...opts.env,
-    },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
@@ -125,6 +128,7 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
   return {
     url,
     child,
+    env,
     get pid() {
       return child.pid ?? -1;
     },

@@ -24,8 +24,12 @@ export function onGlibc(): boolean {
   return typeof header?.glibcVersionRuntime === 'string';
 }
 
-/** The settings of MALLOC_TUNING this environment does not set, on glibc; none elsewhere. */
-export function missingMallocTuning(env: NodeJS.ProcessEnv, glibc: boolean): string[] {
-  if (!glibc) return [];
-  return Object.keys(MALLOC_TUNING).filter((name) => env[name] === undefined || env[name] === '');
+/**
+ * The settings of MALLOC_TUNING this environment does not set, on glibc; none elsewhere. The
+ * glibc probe (a diagnostic report, ~8 ms) runs only when something is missing.
+ */
+export function missingMallocTuning(env: NodeJS.ProcessEnv, glibc: boolean | (() => boolean) = onGlibc): string[] {
+  const missing = Object.keys(MALLOC_TUNING).filter((name) => env[name] === undefined || env[name] === '');
+  if (missing.length === 0) return missing;
+  return (typeof glibc === 'function' ? glibc() : glibc) ? missing : [];
 }
