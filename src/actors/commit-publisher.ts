@@ -82,7 +82,7 @@ export class CommitPublisher {
 
   /** Notifications are rows a unit's own writes add; a batch without such writes added none. */
   private publishNotifications(units: readonly CommitUnit[]): void {
-    if (!units.some((u) => u.before.length > 0 || u.after.length > 0)) return;
+    if (!units.some((u) => u.hasRowWrites)) return;
     for (const row of this.rt.repos.messages.notificationsAfter(this.lastNotificationId)) {
       this.lastNotificationId = row.id;
       this.publishInbox(row.project_id, parseInstanceId(row.recipient).soulId, () => inboxMessage(row));

@@ -1,5 +1,5 @@
 import { MissionError, isMissionError, type CommittedEvent } from '../core/index.js';
-import type { Repositories, SnapshotRow } from '../store/index.js';
+import { recordWrites, type CommitWriter, type EventRecord, type RepoWrites, type Repositories, type SnapshotRow, type WriteCall } from '../store/index.js';
 import type { ActorHost, ResidentActor } from './host.js';
 import type { CommitUnit } from './unit.js';
 
@@ -33,15 +33,43 @@ export function storeError(err: unknown): MissionError {
 
 
 /**
+ * Written on the runtime's connection: writes that read in the transaction, and `before` rows
+ * (a new project or soul) that the rest of the batch reads back (its seq, its settings).
+ */
+function needsInline(unit: CommitUnit): boolean {
+  return unit.inTransaction.length > 0 || unit.before.length > 0;
+}
+
+/** Units written in one transaction, from the queue to their answer. */
+interface Batch {
+  queued: Queued[];
+  /** Every actor the units touched, once. */
+  touched: Map<string, ResidentActor>;
+  events: CommittedEvent[];
+  /** Set once answered (a batch failed by an earlier one ignores its own late answer). */
+  settled: boolean;
+}
+
+/**
  * Group commit (DESIGN "Data flow" step 5): units queued within `maxDelayMs` (or up to
  * `maxBatch`) are written in ONE transaction: event rows with per-project seqs, one snapshot
  * per actor, projection rows, extra rows and idempotency answers. Callers are answered only
  * after that commit; if it fails every unit fails and the touched actors roll back.
+ *
+ * With a `CommitWriter` the transaction runs on the writer thread: the batch is built here as
+ * recorded writes (seqs, JSON, snapshot rows) and committed there while the next batch is built
+ * (batches are answered in order). A batch holding a write that must read in the transaction
+ * (`needsInline`) is written inline, after the writer has drained.
  */
 export class GroupCommitter {
   private queue: Queued[] = [];
+  /** Sent to the writer thread, not answered yet (oldest first). */
+  private inFlight: Batch[] = [];
+  /** Batches built after a writer failure carry a new generation; the writer refuses the old one's. */
+  private generation = 0;
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
+  /** The last seq given out per project (committed or in flight). */
   private readonly lastSeq = new Map<string, number>();
   private readonly listeners = new Set<(events: CommittedEvent[]) => void>();
   private readonly actorListeners = new Set<(entries: ResidentActor[]) => void>();
@@ -55,6 +83,7 @@ export class GroupCommitter {
     private readonly host: ActorHost,
     private readonly opts: GroupCommitOptions = DEFAULT_GROUP_COMMIT,
     private readonly onListenerError: (err: unknown) => void = (err) => console.error('commit listener failed', err),
+    private readonly writer: CommitWriter | null = null,
   ) {}
 
   /** A listener's failure must not undo or stall a commit that already happened. */
@@ -66,13 +95,22 @@ export class GroupCommitter {
     }
   }
 
+  /** Units queued or being written, not answered yet. */
   get pending(): number {
-    return this.queue.length;
+    let n = this.queue.length;
+    for (const b of this.inFlight) n += b.queued.length;
+    return n;
   }
 
-  /** Whether a queued (not yet committed) unit touched this actor. */
+  /** Whether the writer thread takes the commits (false: inline, or the thread died). */
+  get threaded(): boolean {
+    return this.writer?.alive ?? false;
+  }
+
+  /** Whether a unit not yet committed (queued or being written) touched this actor. */
   isQueued(actorId: string): boolean {
-    return this.queue.some((q) => q.unit.touched.has(actorId));
+    if (this.queue.some((q) => q.unit.touched.has(actorId))) return true;
+    return this.inFlight.some((b) => b.touched.has(actorId));
   }
 
   onCommitted(listener: (events: CommittedEvent[]) => void): () => void {
@@ -99,14 +137,14 @@ export class GroupCommitter {
   enqueue(unit: CommitUnit): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ unit, resolve, reject });
-      if (this.queue.length >= this.opts.maxBatch) return this.flush();
-      if (!this.timer) this.timer = setTimeout(() => this.flush(), this.opts.maxDelayMs);
+      if (this.queue.length >= this.opts.maxBatch) return this.send();
+      if (!this.timer) this.timer = setTimeout(() => this.send(), this.opts.maxDelayMs);
       // Under load a full batch is already here once the current turn ends: waiting the rest
       // of max_delay_ms would only idle the loop.
       if (!this.immediate && this.queue.length >= EAGER_BATCH) {
         this.immediate = setImmediate(() => {
           this.immediate = null;
-          if (this.queue.length >= EAGER_BATCH) this.flush();
+          if (this.queue.length >= EAGER_BATCH) this.send();
         });
       }
     });
@@ -115,13 +153,11 @@ export class GroupCommitter {
   /**
    * A command failed after changing actors in memory: its changes cannot be taken out of actors
    * that queued units share, so every queued unit fails with it (none was acknowledged) and all
-   * touched actors go back to their committed snapshots.
+   * touched actors go back to their committed snapshots (once the batches being written are in).
    */
   abandon(unit: CommitUnit, error: unknown): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    this.clearTimer();
+    this.writer?.drain();
     const batch = this.queue;
     this.queue = [];
     const touched = new Map(unit.touched);
@@ -131,72 +167,162 @@ export class GroupCommitter {
     for (const q of batch) q.reject(err);
   }
 
-  /** Writes everything queued now, synchronously (also used before a rollback and at stop). */
+  /**
+   * Writes everything queued now and waits until it is committed, synchronously (before a
+   * rollback, at stop, in tests): on return every unit enqueued before it is answered.
+   */
   flush(): void {
+    this.send();
+    this.writer?.drain();
+  }
+
+  /** Waits for the batches being written, then ends the writer thread (after the last flush). */
+  async close(): Promise<void> {
+    this.flush();
+    await this.writer?.close();
+  }
+
+  private clearTimer(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
-    const touched = new Map<string, ResidentActor>();
-    for (const q of batch) for (const [id, e] of q.unit.touched) touched.set(id, e);
-    let events: CommittedEvent[];
-    try {
-      events = this.repos.transaction(() => this.write(batch, touched));
-    } catch (err) {
-      this.failedTransactions++;
-      this.lastSeq.clear();
-      for (const q of batch) q.unit.committed = [];
-      this.host.rollback(touched.values());
-      const error = storeError(err);
-      for (const q of batch) q.reject(error);
-      return;
-    }
-    this.transactions++;
-    const entries = [...touched.values()];
-    // Listeners see the actors before passivation drops done/archived tasks from memory.
-    for (const l of this.actorListeners) this.notify(() => l(entries));
-    this.host.committed(entries);
-    const units = batch.map((q) => q.unit);
-    for (const l of this.unitListeners) this.notify(() => l(units));
-    for (const q of batch) q.resolve();
-    if (events.length > 0) for (const l of this.listeners) this.notify(() => l(events));
   }
 
-  private write(batch: Queued[], touched: Map<string, ResidentActor>): CommittedEvent[] {
-    const { repos } = this;
-    // Projections are written once per actor at the end of the batch; rows of this batch that
-    // point at them (task_events → tasks) are checked at commit.
-    repos.db.pragma('defer_foreign_keys = ON');
+  /**
+   * Takes the queue as one batch and writes it: on the writer thread (answered later), or
+   * inline. The timer, a full batch and `flush` all come through here.
+   */
+  send(): void {
+    this.clearTimer();
+    if (this.queue.length === 0) return;
+    const queued = this.queue;
+    this.queue = [];
+    const touched = new Map<string, ResidentActor>();
+    for (const q of queued) for (const [id, e] of q.unit.touched) touched.set(id, e);
+    const batch: Batch = { queued, touched, events: [], settled: false };
+    const writer = this.writer?.alive ? this.writer : null;
+    if (writer && !queued.some((q) => needsInline(q.unit))) this.sendToWriter(writer, batch);
+    else this.writeInline(batch);
+  }
+
+  private writeInline(batch: Batch): void {
+    // Seqs and rows build on every batch before; a failure rolls actors back to the database.
+    this.writer?.drain();
+    try {
+      batch.events = this.repos.transaction(() => {
+        this.repos.db.pragma('defer_foreign_keys = ON');
+        return this.write(batch, this.repos, this.repos);
+      });
+    } catch (err) {
+      this.lastSeq.clear();
+      return this.fail([batch], storeError(err));
+    }
+    this.complete(batch);
+  }
+
+  private sendToWriter(writer: CommitWriter, batch: Batch): void {
+    const calls: WriteCall[] = [];
+    const seqsBefore = new Map(this.lastSeq);
+    try {
+      batch.events = this.write(batch, recordWrites(calls), null);
+    } catch (err) {
+      // Nothing was sent: the seqs it took are given back; the batches in flight finish first,
+      // so the rollback reloads what they committed.
+      this.lastSeq.clear();
+      for (const [p, seq] of seqsBefore) this.lastSeq.set(p, seq);
+      writer.drain();
+      return this.fail([batch], storeError(err));
+    }
+    this.inFlight.push(batch);
+    writer.submit(this.generation, calls, (failure) => {
+      if (batch.settled) return;
+      if (failure === null) {
+        this.inFlight.shift();
+        return this.complete(batch);
+      }
+      // Every batch sent after this one was built on it, and so was every queued unit.
+      this.generation++;
+      this.lastSeq.clear();
+      const failed = this.inFlight;
+      this.inFlight = [];
+      const queued = this.queue;
+      this.queue = [];
+      this.clearTimer();
+      if (queued.length > 0) {
+        const touched = new Map<string, ResidentActor>();
+        for (const q of queued) for (const [id, e] of q.unit.touched) touched.set(id, e);
+        failed.push({ queued, touched, events: [], settled: false });
+      }
+      this.fail(failed, storeError(Object.assign(new Error(failure.message), { code: failure.code })));
+    });
+  }
+
+  /** A committed batch: listeners, passivation, answers, in commit order. */
+  private complete(batch: Batch): void {
+    batch.settled = true;
+    this.transactions++;
+    const entries = [...batch.touched.values()];
+    // Listeners see the actors before passivation drops done/archived tasks from memory.
+    for (const l of this.actorListeners) this.notify(() => l(entries));
+    // An actor a later batch also wrote is passivated by that batch's commit.
+    this.host.committed(entries, (id) => this.isQueued(id));
+    const units = batch.queued.map((q) => q.unit);
+    for (const l of this.unitListeners) this.notify(() => l(units));
+    for (const q of batch.queued) q.resolve();
+    if (batch.events.length > 0) for (const l of this.listeners) this.notify(() => l(batch.events));
+  }
+
+  /** Failed batches: their units fail and every actor they touched goes back to the database. */
+  private fail(batches: Batch[], error: MissionError): void {
+    const touched = new Map<string, ResidentActor>();
+    for (const b of batches) {
+      b.settled = true;
+      this.failedTransactions++;
+      for (const q of b.queued) q.unit.committed = [];
+      for (const [id, e] of b.touched) touched.set(id, e);
+    }
+    this.host.rollback(touched.values());
+    for (const b of batches) for (const q of b.queued) q.reject(error);
+  }
+
+  /**
+   * Writes one batch through `writes` (the repositories, or a recorder for the writer thread);
+   * `inTransaction` writes need the repositories themselves (`repos`, inline only).
+   */
+  private write(batch: Batch, writes: RepoWrites, repos: Repositories | null): CommittedEvent[] {
     const all: CommittedEvent[] = [];
     const lastOfActor = new Map<string, CommittedEvent>();
     const projects = new Set<string>();
     // Event rows are written in multi-row chunks; a unit's `after` writes (which may read them
     // or need their seqs only) run once the rows before them are in.
-    let rows: { e: CommittedEvent; json: string }[] = [];
+    let rows: EventRecord[] = [];
     const writeRows = (): void => {
-      if (rows.length > 0) repos.events.appendMany(rows);
+      if (rows.length > 0) writes.events.appendMany(rows);
       rows = [];
     };
-    for (const { unit } of batch) {
+    for (const { unit } of batch.queued) {
       if (unit.before.length > 0) writeRows();
-      for (const w of unit.before) w(repos);
+      for (const w of unit.before) w(writes);
       const seqs: number[] = [];
       const committed: CommittedEvent[] = [];
       for (const e of unit.events) {
         const seq = this.nextSeq(e.project_id);
         projects.add(e.project_id);
-        const row: CommittedEvent = { ...e, seq, idempotency_key: unit.idempotency?.key ?? null };
-        rows.push({ e: row, json: JSON.stringify(e.payload) });
+        const idempotencyKey = unit.idempotency?.key ?? null;
+        rows.push({ e: { project_id: e.project_id, seq, ts: e.ts, type: e.type, actor_kind: e.actor_kind, actor_id: e.actor_id, idempotency_key: idempotencyKey }, json: JSON.stringify(e.payload) });
+        const row: CommittedEvent = { ...e, seq, idempotency_key: idempotencyKey };
         seqs.push(seq);
         committed.push(row);
         lastOfActor.set(e.actor_id, row);
       }
-      if (unit.after.length > 0) {
+      if (unit.after.length > 0 || unit.inTransaction.length > 0) {
         writeRows();
-        for (const w of unit.after) w(repos, seqs);
+        for (const w of unit.after) w(writes, seqs);
+        if (unit.inTransaction.length > 0) {
+          if (!repos) throw new MissionError('INTERNAL', 'a write that reads in the transaction was sent to the writer thread');
+          for (const w of unit.inTransaction) w(repos, seqs);
+        }
       }
       unit.committed = committed;
       all.push(...committed);
@@ -205,20 +331,22 @@ export class GroupCommitter {
     // Rows whose passive flag stays are rewritten in place; new rows and flips are upserted.
     const rewrites: SnapshotRow[] = [];
     const upserts: SnapshotRow[] = [];
-    for (const entry of touched.values()) {
+    for (const entry of batch.touched.values()) {
       const last = lastOfActor.get(entry.id);
       const snap = this.host.snapshot(entry);
       const view = last?.payload.view ?? entry.spec.view(snap, entry.meta);
-      entry.spec.project(repos, view, snap, entry.meta);
+      entry.spec.project(writes, view, snap, entry.meta);
       const row = this.host.persistedRow(entry, last?.seq ?? this.lastSeq.get(entry.projectId) ?? 0, last);
       (row.passive === entry.storedPassive ? rewrites : upserts).push(row);
+      // What the next batch compares with (it is built before this one is answered).
+      entry.storedPassive = row.passive === 1 ? 1 : 0;
     }
-    repos.snapshots.rewriteMany(rewrites);
-    repos.snapshots.upsertMany(upserts);
-    for (const p of projects) repos.projects.setLastSeq(p, this.lastSeq.get(p)!);
-    for (const { unit } of batch) {
+    if (rewrites.length > 0) writes.snapshots.rewriteMany(rewrites);
+    if (upserts.length > 0) writes.snapshots.upsertMany(upserts);
+    for (const p of projects) writes.projects.setLastSeq(p, this.lastSeq.get(p)!);
+    for (const { unit } of batch.queued) {
       if (unit.idempotency && unit.answer) {
-        repos.idempotency.put(unit.idempotency.principalKey, unit.idempotency.key, unit.idempotency.command, unit.answer, unit.now);
+        writes.idempotency.put(unit.idempotency.principalKey, unit.idempotency.key, unit.idempotency.command, unit.answer, unit.now);
       }
     }
     return all;

@@ -277,13 +277,16 @@ export class ActorHost {
     });
   }
 
-  /** After a commit: passive actors leave memory; the rest are marked committed. */
-  committed(entries: Iterable<ResidentActor>): void {
+  /**
+   * After a commit: passive actors leave memory, unless `held` says a later, uncommitted batch
+   * also wrote them (its commit passivates them); the rest are marked committed.
+   */
+  committed(entries: Iterable<ResidentActor>, held: (id: string) => boolean = () => false): void {
     for (const entry of entries) {
       entry.uncommitted = false;
       this.activated.delete(entry.id);
+      if (held(entry.id)) continue;
       const passive = entry.spec.isPassive(this.snapshot(entry));
-      entry.storedPassive = passive ? 1 : 0;
       if (passive && this.resident.get(entry.id) === entry) {
         entry.actor.stop();
         this.resident.delete(entry.id);

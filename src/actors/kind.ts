@@ -1,6 +1,6 @@
 import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import type { AgentView, By, EventPayload, ProjectView, TaskView } from '../core/index.js';
-import type { ActorKindName, Repositories } from '../store/index.js';
+import type { ActorKindName, RepoWrites } from '../store/index.js';
 
 /** Times the host keeps beside machine state (machines have no clock). */
 export interface ActorMeta {
@@ -28,7 +28,7 @@ export interface ActorKindSpec {
   /** Passive actors (done/archived tasks) leave memory after commit and are activated on demand. */
   isPassive(snapshot: AnyMachineSnapshot): boolean;
   /** Writes the actor's projection row inside the commit transaction. */
-  project(repos: Repositories, view: ActorView | undefined, snapshot: AnyMachineSnapshot, meta: ActorMeta): void;
+  project(writes: RepoWrites, view: ActorView | undefined, snapshot: AnyMachineSnapshot, meta: ActorMeta): void;
   /** What the actor would accept from `by` (the `allowed` of ILLEGAL_TRANSITION). */
   allowed(snapshot: AnyMachineSnapshot, by: By): string[];
 }

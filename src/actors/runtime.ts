@@ -16,7 +16,7 @@ import {
   type ProjectSettings,
 } from '../core/index.js';
 import type { AgentViewExtras } from '../machines/index.js';
-import { createRepositories, type Repositories, type SqliteDatabase, type StoredAnswer } from '../store/index.js';
+import { CommitWriter, createRepositories, writerOptionsOf, type Repositories, type SqliteDatabase, type StoredAnswer } from '../store/index.js';
 import type { Bus } from './bus/types.js';
 import { terminateGroup } from './drivers/command.js';
 import type { AgentDriver, SpawnInfo } from './drivers/types.js';
@@ -73,6 +73,11 @@ export interface RuntimeOptions {
   scheduling?: boolean;
   /** Mints the short-lived credential a pulse carries to the agent (SPEC §9). */
   pulseCredentials?: (instanceId: string, pulseId: string, expiresAt: number) => { url: string; token: string } | undefined;
+  /**
+   * Commit on a writer thread with its own connection (default false): the actors' thread builds
+   * the next batch while SQLite writes the last. Ignored for an in-memory database.
+   */
+  commitThread?: boolean;
   /** Deliberately broken builds for the deterministic simulation (src/sim); never set in production. */
   faults?: { ackBeforeCommit?: boolean };
 }
@@ -129,8 +134,16 @@ export class Runtime implements MissionRuntime {
       agentSpec((c) => this.agentExtras(c.id)),
       projectSpec((id) => this.repos.projects.lastSeq(id) ?? 0, (id) => this.settings(id)),
     ]);
-    this.committer = new GroupCommitter(this.repos, this.host, { ...DEFAULT_GROUP_COMMIT, ...opts.groupCommit }, (err) =>
-      this.log.error({ err }, 'commit listener failed'),
+    const writer =
+      opts.commitThread && !opts.db.memory
+        ? new CommitWriter(writerOptionsOf(opts.db), (failure) => this.log.error({ err: failure.message }, 'writer thread died; committing inline from now on'))
+        : null;
+    this.committer = new GroupCommitter(
+      this.repos,
+      this.host,
+      { ...DEFAULT_GROUP_COMMIT, ...opts.groupCommit },
+      (err) => this.log.error({ err }, 'commit listener failed'),
+      writer,
     );
     this.effects = new EffectQueue((err) => this.log.error({ err: String(err) }, 'after-commit effect failed'));
     this.committer.onUnitsCommitted((units) => {
@@ -211,7 +224,7 @@ export class Runtime implements MissionRuntime {
       if (unit.touched.size > 0) this.committer.abandon(unit, err);
       throw err;
     }
-    if (unit.events.length === 0 && unit.touched.size === 0 && unit.before.length === 0 && unit.after.length === 0) return result;
+    if (unit.events.length === 0 && unit.touched.size === 0 && !unit.hasRowWrites) return result;
     await this.committer.enqueue(unit);
     return result;
   }
@@ -315,6 +328,7 @@ export class Runtime implements MissionRuntime {
       this.committer.flush();
     }
     await Promise.allSettled([...this.reaping]);
+    await this.committer.close();
     this.host.stopAll();
   }
 

@@ -20,7 +20,7 @@ import {
   type ProjectContext,
   type TaskSnapshot,
 } from '../machines/index.js';
-import type { Repositories } from '../store/index.js';
+import type { RepoWrites } from '../store/index.js';
 import { handledEventTypes, type ActorKindSpec, type ActorMeta } from './kind.js';
 
 
@@ -95,7 +95,7 @@ export function projectSpec(lastSeq: (projectId: string) => number, settings: (p
       return { ...projectView(c, snap.value === 'archived', lastSeq(c.id), meta), settings: settings(c.id) };
     },
     isPassive: (snap) => snap.value === 'deleted',
-    project: (repos: Repositories, _view, snap, meta) => {
+    project: (repos: RepoWrites, _view, snap, meta) => {
       const c = snap.context as ProjectContext;
       repos.projects.setTaskCounter(c.id, c.task_counter, meta.updated_at);
       if (snap.value === 'deleted') repos.projects.setDeleted(c.id, meta.updated_at);

@@ -1,5 +1,5 @@
 import type { CommittedEvent, EventPayload } from '../core/index.js';
-import type { Repositories, StoredAnswer } from '../store/index.js';
+import type { RepoWrites, Repositories, StoredAnswer } from '../store/index.js';
 import type { ResidentActor } from './host.js';
 
 export interface PendingEvent {
@@ -20,8 +20,13 @@ export interface PendingEvent {
 export class CommitUnit {
   readonly events: PendingEvent[] = [];
   readonly touched = new Map<string, ResidentActor>();
-  readonly before: ((repos: Repositories) => void)[] = [];
-  readonly after: ((repos: Repositories, seqs: readonly number[]) => void)[] = [];
+  readonly before: ((writes: RepoWrites) => void)[] = [];
+  readonly after: ((writes: RepoWrites, seqs: readonly number[]) => void)[] = [];
+  /**
+   * `after` writes that read in the transaction or need a written row's id: they run on the
+   * runtime's connection, so a batch holding one is written inline, not on the writer thread.
+   */
+  readonly inTransaction: ((repos: Repositories, seqs: readonly number[]) => void)[] = [];
   /** Runs once the unit is committed (file effects, driver calls); errors are logged, not thrown. */
   readonly afterCommit: (() => void | Promise<void>)[] = [];
   /**
@@ -40,6 +45,11 @@ export class CommitUnit {
   committed: CommittedEvent[] = [];
 
   constructor(readonly now: number) {}
+
+  /** Whether the unit writes rows of its own beside its events and snapshots. */
+  get hasRowWrites(): boolean {
+    return this.before.length > 0 || this.after.length > 0 || this.inTransaction.length > 0;
+  }
 
   addEvent(e: PendingEvent): number {
     return this.events.push(e) - 1;

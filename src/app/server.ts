@@ -153,6 +153,7 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
         defaults: config.projects.defaults,
         limits: config.limits,
         groupCommit: { maxDelayMs: config.group_commit.max_delay_ms, maxBatch: config.group_commit.max_batch },
+        commitThread: config.group_commit.thread,
         logger: logger.child({ component: 'runtime' }),
         pulseCredentials: issuer.pulseCredentials,
       });

@@ -68,6 +68,7 @@ export const configSchema = z
       .object({
         max_delay_ms: z.number().int().min(0).max(1000).default(2),
         max_batch: z.number().int().min(1).max(100_000).default(256),
+        thread: z.boolean().default(true),
       })
       .strict()
       .prefault({}),

@@ -107,10 +107,10 @@ export class SimNode {
     });
     // A frozen commit never writes: the batch in flight dies with the process (kill -9).
     const committer = runtime.committer;
-    const flush = committer.flush.bind(committer);
-    committer.flush = () => {
+    const send = committer.send.bind(committer);
+    committer.send = () => {
       if (holder.node?.commitsFrozen || holder.node?.dead) return;
-      flush();
+      send();
     };
     runtime.start();
     const app = await createGateway({

@@ -63,7 +63,9 @@ export async function createBackup(opts: { db: SqliteDatabase; dataDir: string; 
   mkdirSync(dirname(target), { recursive: true });
   const stage = mkdtempSync(join(dirname(target), '.backup-'));
   try {
-    await opts.db.backup(join(stage, DATABASE_FILE));
+    // All pages in one step: SQLite restarts a stepped backup whenever another connection (the
+    // commit writer thread) writes between steps, so a busy server's would never finish.
+    await opts.db.backup(join(stage, DATABASE_FILE), { progress: () => 0x7fffffff });
     for (const folder of BACKUP_FOLDERS) {
       const from = join(dataDir, folder);
       if (existsSync(from)) cpSync(from, join(stage, folder), { recursive: true });

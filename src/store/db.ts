@@ -24,6 +24,15 @@ export interface OpenDatabaseOptions {
  */
 export const DEFAULT_CACHE_MB = 4;
 
+/** The pragmas of an open connection, for a second connection to the same file (the writer thread). */
+export function writerOptionsOf(db: SqliteDatabase): { file: string; synchronous: SyncMode; busyTimeoutMs: number; cacheMb: number } {
+  const synchronous = Number(db.pragma('synchronous', { simple: true })) >= 2 ? 'FULL' : 'NORMAL';
+  const cacheSize = Number(db.pragma('cache_size', { simple: true }));
+  // Positive cache_size counts pages, negative KiB.
+  const cacheMb = cacheSize < 0 ? -cacheSize / 1024 : (cacheSize * Number(db.pragma('page_size', { simple: true }))) / 2 ** 20;
+  return { file: db.name, synchronous, busyTimeoutMs: Number(db.pragma('busy_timeout', { simple: true })), cacheMb };
+}
+
 /** Opens a SQLite file with the pragmas of DESIGN "Store": WAL, synchronous, busy timeout, FKs, page cache size. */
 export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): SqliteDatabase {
   const db = new Database(file, { readonly: opts.readonly ?? false });

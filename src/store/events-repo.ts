@@ -21,6 +21,12 @@ export type DocumentedEventType = 'chronicle.updated' | 'memory.distilled';
 /** Repeats the index's WHERE term so SQLite may use the partial index. */
 const DOCUMENTED = "type IN ('chronicle.updated', 'memory.distilled')";
 
+/** One event row of a batch: its columns, the payload already serialised (once, in the commit). */
+export interface EventRecord {
+  e: Omit<CommittedEvent, 'payload'>;
+  json: string;
+}
+
 /** Rows per multi-row INSERT of a batch (8 columns × 32 = 256 parameters). */
 const EVENT_CHUNK = 32;
 
@@ -66,7 +72,7 @@ export class EventsRepo {
    * Appends a batch of events (a group commit's): multi-row INSERTs of EVENT_CHUNK rows, one
    * statement step per chunk instead of per row; the rest one by one.
    */
-  appendMany(events: readonly { e: Omit<CommittedEvent, 'payload'>; json: string }[]): void {
+  appendMany(events: readonly EventRecord[]): void {
     let i = 0;
     for (; i + EVENT_CHUNK <= events.length; i += EVENT_CHUNK) {
       const args: unknown[] = [];

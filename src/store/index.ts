@@ -17,6 +17,8 @@ export * from './task-events-repo.js';
 export * from './pulses-repo.js';
 export * from './messages-repo.js';
 export * from './repositories.js';
+export * from './repo-writes.js';
+export * from './commit-writer.js';
 export * from './backup.js';
 export * from './notifications-repo.js';
 export * from './subscriptions-repo.js';

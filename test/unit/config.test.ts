@@ -36,6 +36,7 @@ describe('configuration defaults (SPEC §4, §10 and the foundation issue)', () 
     ['cache_mb', 4],
     ['group_commit.max_delay_ms', 2],
     ['group_commit.max_batch', 256],
+    ['group_commit.thread', true],
     ['lock_timeout_ms', 30000],
     ['lock_retries', 3],
     ['demo', false],

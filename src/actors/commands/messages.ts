@@ -28,7 +28,7 @@ export const sendMessage: Handler<CommandParams<'message.send'>> = (rt, unit, p,
     mentions,
     task_id: p.task_id ?? null,
   });
-  unit.after.push((repos) => {
+  unit.inTransaction.push((repos) => {
     const messageId = repos.messages.insert({ projectId, taskId: p.task_id ?? null, authorKind: author.kind, authorId: author.id, to: p.to, text: p.text, mentions, at: unit.now });
     result.message_id = messageId;
     for (const r of recipients) {

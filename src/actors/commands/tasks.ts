@@ -152,7 +152,7 @@ export const commentTask: Handler<CommandParams<'task.comment'>> = (rt, unit, p,
   const assignee = ctx.assignee_id && souls.includes(ctx.assignee_id) ? instanceId(ctx.assignee_id, ctx.project_id) : null;
   const live = new Set(souls.map((s) => instanceId(s, ctx.project_id)));
   rt.host.record(unit, task, rt.host.snapshot(task), { type: 'comment', by }, 'task.commented', { text: p.text, author: author.id, mentions });
-  unit.after.push((repos, seqs) => {
+  unit.inTransaction.push((repos, seqs) => {
     const messageId = repos.messages.insert({ projectId: ctx.project_id, taskId: ctx.id, authorKind: author.kind, authorId: author.id, to: null, text: p.text, mentions, at: unit.now });
     repos.taskEvents.insert({ projectId: ctx.project_id, taskId: ctx.id, instanceId: author.instance, kind: 'comment', thought: p.text, action: 'comment', seq: seqs[0] ?? null, at: unit.now });
     for (const s of assignmentSubscription(assignee)) repos.subscriptions.subscribe(ctx.id, s.subscriber, s.reason, unit.now);

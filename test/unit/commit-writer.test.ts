@@ -1,0 +1,154 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isMissionError, type TaskView } from '../../src/core/index.js';
+import { createBackup, verifyBackup } from '../../src/store/index.js';
+import { openRuntime, type RuntimeFixture } from '../support/runtime-fixture.js';
+
+/**
+ * The group commit on the writer thread (`commitThread: true`): batches are built on the
+ * runtime's thread and committed on the thread's own connection, in order, while the next batch
+ * is built. What the store holds must be what the inline commit would have written, a failed
+ * batch must fail every batch built on it, and writes that read in the transaction still work.
+ */
+const open: RuntimeFixture[] = [];
+afterEach(async () => {
+  while (open.length) await open.pop()!.dispose();
+});
+
+async function threaded(groupCommit?: { maxBatch: number }): Promise<RuntimeFixture> {
+  const f = await openRuntime({ scheduling: false, commitThread: true, ...(groupCommit ? { groupCommit } : {}) });
+  open.push(f);
+  await f.exec('soul.create', { soul_id: 'shuri', name: 'Shuri' });
+  await f.exec('project.init', { project_name: 'Vanguard', base_id: ['shuri'] });
+  return f;
+}
+
+function seqs(f: RuntimeFixture): number[] {
+  return (f.store.db.prepare("SELECT seq FROM events WHERE project_id = 'vanguard' ORDER BY seq").all() as { seq: number }[]).map((r) => r.seq);
+}
+
+function storedState(f: RuntimeFixture, id: string): unknown {
+  const row = f.store.db.prepare('SELECT state_value FROM actor_snapshots WHERE actor_id = ?').get(id) as { state_value: string } | undefined;
+  return row ? JSON.parse(row.state_value) : undefined;
+}
+
+async function failure(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    if (isMissionError(err)) return err.code;
+    throw err;
+  }
+  throw new Error('expected the command to fail');
+}
+
+describe('group commit on the writer thread', () => {
+  it('commits concurrent commands on the thread with gapless seqs and the snapshot of every actor', async () => {
+    const f = await threaded();
+    expect(f.rt.committer.threaded).toBe(true);
+    const tx0 = f.rt.committer.transactions;
+    const created = (await Promise.all(Array.from({ length: 300 }, (_, i) => f.exec('task.create', { project_id: 'vanguard', title: `t${i}` })))) as TaskView[];
+    await Promise.all(created.map((t) => f.exec('task.move', { task_id: t.id, new_status: 'in_progress' })));
+    await Promise.all(created.slice(0, 150).map((t) => f.exec('task.move', { task_id: t.id, new_status: 'done' })));
+    // Batched: far fewer transactions than commands.
+    expect(f.rt.committer.transactions - tx0).toBeLessThan(300);
+    const all = seqs(f);
+    expect(all).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
+    const last = f.store.db.prepare("SELECT last_seq FROM projects WHERE id = 'vanguard'").get() as { last_seq: number };
+    expect(last.last_seq).toBe(all.length);
+    for (const [i, t] of created.entries()) {
+      expect(storedState(f, t.id)).toBe(i < 150 ? 'done' : 'in_progress');
+      const row = f.store.db.prepare('SELECT status FROM tasks WHERE id = ?').get(t.id) as { status: number };
+      expect(row.status).toBe(i < 150 ? 2 : 1);
+    }
+    // Done tasks were passivated once their commit was in; the rest stay resident.
+    expect(f.rt.host.isResident(created[0]!.id)).toBe(false);
+    expect(f.rt.host.isResident(created[299]!.id)).toBe(true);
+  });
+
+  it('answers a command only once its rows are in the database (flush waits for the thread)', async () => {
+    const f = await threaded();
+    const pending = f.exec('task.create', { project_id: 'vanguard', title: 'durable' });
+    f.rt.committer.flush();
+    expect(f.rt.committer.pending).toBe(0);
+    const view = (await pending) as TaskView;
+    expect(f.store.db.prepare('SELECT title FROM tasks WHERE id = ?').get(view.id)).toEqual({ title: 'durable' });
+  });
+
+  it('a batch refused by SQLite on the thread fails with its code, every batch sent behind it fails, and their actors roll back', async () => {
+    // One unit per batch: each command below is its own batch, sent at once.
+    const f = await threaded({ maxBatch: 1 });
+    const tasks = (await Promise.all([1, 2, 3].map((i) => f.exec('task.create', { project_id: 'vanguard', title: `t${i}` })))) as TaskView[];
+    const before = seqs(f);
+    f.store.db.exec("CREATE TRIGGER refuse_start BEFORE INSERT ON events WHEN NEW.type = 'task.moved' AND NEW.actor_id = 'vanguard-1' BEGIN SELECT RAISE(ABORT, 'refused by test'); END");
+    const first = failure(f.exec('task.move', { task_id: tasks[0]!.id, new_status: 'in_progress' }));
+    const behind = failure(f.exec('task.move', { task_id: tasks[1]!.id, new_status: 'in_progress' }));
+    expect(await first).toBe('STORE_UNAVAILABLE');
+    // Built on the refused batch (its seqs follow it): refused by the thread without a write.
+    expect(await behind).toBe('STORE_UNAVAILABLE');
+    expect(f.rt.committer.failedTransactions).toBe(2);
+    for (const t of tasks.slice(0, 2)) {
+      expect(f.rt.host.find(t.id)!.actor.getSnapshot().value).toBe('backlog');
+      expect(storedState(f, t.id)).toBe('backlog');
+    }
+    expect(seqs(f)).toEqual(before);
+
+    // A batch sent after the failure is a new generation: it commits, with the next seq.
+    await f.exec('task.move', { task_id: tasks[2]!.id, new_status: 'in_progress' });
+    f.store.db.exec('DROP TRIGGER refuse_start');
+    await Promise.all(tasks.slice(0, 2).map((t) => f.exec('task.move', { task_id: t.id, new_status: 'in_progress' })));
+    for (const t of tasks) expect(storedState(f, t.id)).toBe('in_progress');
+    const after = seqs(f);
+    expect(after).toEqual(Array.from({ length: before.length + 3 }, (_, i) => i + 1));
+    expect(f.rt.committer.threaded).toBe(true);
+  });
+
+  it('writes a batch whose rows need a read in the transaction inline, in seq order with the threaded ones', async () => {
+    const f = await threaded();
+    const task = (await f.exec('task.create', { project_id: 'vanguard', title: 't', assignee_id: 'shuri' })) as TaskView;
+    const moves = Array.from({ length: 20 }, (_, i) => f.exec('task.update', { task_id: task.id, title: `t${i}` }));
+    const comment = f.exec('task.comment', { task_id: task.id, text: 'hello @shuri' });
+    const sent = (await f.exec('message.send', { project_id: 'vanguard', to: 'shuri', text: 'ping' })) as { message_id: number };
+    await Promise.all([...moves, comment]);
+    expect(sent.message_id).toBeGreaterThan(0);
+    expect(f.store.db.prepare('SELECT text FROM messages WHERE id = ?').get(sent.message_id)).toEqual({ text: 'ping' });
+    const all = seqs(f);
+    expect(all).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
+    expect(f.rt.committer.threaded).toBe(true);
+  });
+
+  it('an online backup finishes while the writer thread keeps committing (a stepped copy would restart on every commit)', async () => {
+    const f = await threaded();
+    // Enough pages that a copy of 100 pages per step would need many steps.
+    await Promise.all(Array.from({ length: 1000 }, (_, i) => f.exec('task.create', { project_id: 'vanguard', title: `t${i}`, description: 'x'.repeat(2000) })));
+    let writing = true;
+    let committed = 0;
+    // Eight writers: a commit lands every few milliseconds for as long as the backup runs.
+    const load = Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (writing) {
+          await f.exec('task.create', { project_id: 'vanguard', title: 'during backup' });
+          committed++;
+        }
+      }),
+    );
+    const out = mkdtempSync(join(tmpdir(), 'mc-backup-'));
+    try {
+      const started = performance.now();
+      await createBackup({ db: f.store.db, dataDir: f.dir, file: join(out, 'b.tar.gz') });
+      const tookMs = performance.now() - started;
+      writing = false;
+      await load;
+      expect(committed).toBeGreaterThan(0);
+      expect(tookMs).toBeLessThan(15_000);
+      const manifest = await verifyBackup(join(out, 'b.tar.gz'), join(out, 'check'));
+      expect(manifest.files.some((m) => m.path === 'mission-control.db')).toBe(true);
+    } finally {
+      writing = false;
+      await load;
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
