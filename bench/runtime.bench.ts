@@ -16,7 +16,7 @@ import { CommitUnit, createRuntime, type ProjectFiles, type Runtime } from '../s
 import { configSchema } from '../src/config/index.js';
 import type { By, CommandEnvelope, TaskView } from '../src/core/index.js';
 import { taskMachine, type TaskInput } from '../src/machines/index.js';
-import { createRepositories, openStore, type SnapshotRow, type Store } from '../src/store/index.js';
+import { createRepositories, openStore, type SnapshotWrite, type Store } from '../src/store/index.js';
 
 const HUMAN: By = { kind: 'human', userId: 1, username: 'bench', role: 'admin' };
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -161,9 +161,10 @@ async function durable(tasks: number, inFlight: number, commitThread = SERVER_CO
 
 /**
  * The SQLite floor of the durable run: the same rows (event, snapshot, tasks projection per
- * event; JSON taken from one real task life) written through the same repositories in the same
- * batches, with no actor, no view and no serialisation. No runtime can commit faster than this
- * on this machine, so `durable / floor` is what the host adds on top of SQLite.
+ * event; values taken from one real task life) written through the same repositories in the
+ * same batches, serialised by the write as the commit's are, with no actor and no view. No
+ * runtime can commit faster than this on this machine, so `durable / floor` is what the host
+ * adds on top of SQLite.
  */
 async function sqliteFloor(tasks: number, inFlight: number): Promise<number> {
   const { dir, store, rt } = await openBench();
@@ -171,9 +172,9 @@ async function sqliteFloor(tasks: number, inFlight: number): Promise<number> {
   await hostLife(rt, 0, (unit) => rt.committer.enqueue(unit));
   const repos = createRepositories(store.db);
   const events = repos.events.forActor('bench-0').reverse();
-  const snapshot = repos.snapshots.get('bench-0')!;
+  const stored = repos.snapshots.get('bench-0')!;
+  const snapshot: SnapshotWrite = { ...stored, snapshot: JSON.parse(stored.snapshot), state_value: JSON.parse(stored.state_value) };
   const views = events.map((e) => e.payload.view as TaskView);
-  const payloads = events.map((e) => JSON.stringify(e.payload));
   await rt.stop();
   let seq = repos.projects.lastSeq('bench') ?? 0;
   const t0 = performance.now();
@@ -182,10 +183,11 @@ async function sqliteFloor(tasks: number, inFlight: number): Promise<number> {
     for (let step = 0; step < EVENTS_PER_TASK; step++) {
       repos.transaction(() => {
         const rows = [];
-        const snaps: SnapshotRow[] = [];
+        const snaps: SnapshotWrite[] = [];
         for (let i = lo; i < hi; i++) {
           const id = `bench-${i}`;
-          rows.push({ e: { ...events[step]!, actor_id: id, seq: ++seq }, json: payloads[step]! });
+          const { payload, ...columns } = events[step]!;
+          rows.push({ e: { ...columns, actor_id: id, seq: ++seq }, payload });
           repos.tasks.upsert({ ...views[step]!, id });
           snaps.push({ ...snapshot, actor_id: id, seq, passive: step === EVENTS_PER_TASK - 1 ? 1 : 0 });
         }

@@ -1,5 +1,5 @@
 import { MissionError, isMissionError, type CommittedEvent } from '../core/index.js';
-import { recordWrites, type CommitWriter, type EventRecord, type RepoWrites, type Repositories, type SnapshotRow, type WriteCall } from '../store/index.js';
+import { recordWrites, type CommitWriter, type EventRecord, type RepoWrites, type Repositories, type SnapshotWrite, type WriteCall } from '../store/index.js';
 import type { ActorHost, ResidentActor } from './host.js';
 import type { CommitUnit } from './unit.js';
 
@@ -310,7 +310,7 @@ export class GroupCommitter {
         const seq = this.nextSeq(e.project_id);
         projects.add(e.project_id);
         const idempotencyKey = unit.idempotency?.key ?? null;
-        rows.push({ e: { project_id: e.project_id, seq, ts: e.ts, type: e.type, actor_kind: e.actor_kind, actor_id: e.actor_id, idempotency_key: idempotencyKey }, json: JSON.stringify(e.payload) });
+        rows.push({ e: { project_id: e.project_id, seq, ts: e.ts, type: e.type, actor_kind: e.actor_kind, actor_id: e.actor_id, idempotency_key: idempotencyKey }, payload: e.payload });
         const row: CommittedEvent = { ...e, seq, idempotency_key: idempotencyKey };
         seqs.push(seq);
         committed.push(row);
@@ -329,8 +329,8 @@ export class GroupCommitter {
     }
     writeRows();
     // Rows whose passive flag stays are rewritten in place; new rows and flips are upserted.
-    const rewrites: SnapshotRow[] = [];
-    const upserts: SnapshotRow[] = [];
+    const rewrites: SnapshotWrite[] = [];
+    const upserts: SnapshotWrite[] = [];
     for (const entry of batch.touched.values()) {
       const last = lastOfActor.get(entry.id);
       const snap = this.host.snapshot(entry);

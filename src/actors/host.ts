@@ -1,6 +1,6 @@
 import { createActor, type AnyActor, type AnyMachineSnapshot, type EventObject } from 'xstate';
 import { MissionError, type By, type CommittedEvent } from '../core/index.js';
-import type { ActorKindName, Repositories, SnapshotHead, SnapshotRow } from '../store/index.js';
+import type { ActorKindName, Repositories, SnapshotHead, SnapshotRow, SnapshotWrite } from '../store/index.js';
 import { byRef, type ActorKindSpec, type ActorMeta, type ActorView } from './kind.js';
 import type { CommitUnit } from './unit.js';
 
@@ -32,17 +32,18 @@ type MachineEvent = EventObject & { by: By };
 const swallowActorError = { error: () => undefined };
 
 /**
- * The JSON of `actor.getPersistedSnapshot()`, written once per actor per commit. For a machine
- * snapshot with no child actors and no history it is built directly from the snapshot's fields,
- * in the order XState's own persisted form has them (status, output, error, value, historyValue,
- * context, children), which is the same text: XState's version copies the snapshot with an
- * object rest and walks the context for actor refs (our machines keep none there; a context
- * holding one would be serialised through XState, see `plainContext`), a large share of a
- * commit's CPU. Anything else goes through XState.
+ * `actor.getPersistedSnapshot()`, written once per actor per commit (serialised by the write, on
+ * the writer thread when the commit runs there). For a machine snapshot with no child actors and
+ * no history it is built directly from the snapshot's fields, in the order XState's own
+ * persisted form has them (status, output, error, value, historyValue, context, children), which
+ * serialises to the same text: XState's version copies the snapshot with an object rest and
+ * walks the context for actor refs (our machines keep none there; a context holding one goes
+ * through XState, see `plainContext`), a large share of a commit's CPU. Snapshots are immutable,
+ * so the value still holds what was committed when it is serialised.
  */
-function persistedJson(actor: AnyActor, snap: AnyMachineSnapshot): string {
-  if (!isEmpty(snap.children) || !isEmpty(snap.historyValue) || !plainContext(snap.context)) return JSON.stringify(actor.getPersistedSnapshot());
-  return JSON.stringify({ status: snap.status, output: snap.output, error: snap.error, value: snap.value, historyValue: {}, context: snap.context, children: {} });
+function persisted(actor: AnyActor, snap: AnyMachineSnapshot): unknown {
+  if (!isEmpty(snap.children) || !isEmpty(snap.historyValue) || !plainContext(snap.context)) return actor.getPersistedSnapshot();
+  return { status: snap.status, output: snap.output, error: snap.error, value: snap.value, historyValue: {}, context: snap.context, children: {} };
 }
 
 function isEmpty(o: object): boolean {
@@ -316,8 +317,8 @@ export class ActorHost {
     this.dormant.clear();
   }
 
-  /** Serialises what the commit writes for one actor (once per actor per batch). */
-  persistedRow(entry: ResidentActor, seq: number, lastEvent: CommittedEvent | undefined): SnapshotRow {
+  /** What the commit writes for one actor (once per actor per batch). */
+  persistedRow(entry: ResidentActor, seq: number, lastEvent: CommittedEvent | undefined): SnapshotWrite {
     const snap = this.snapshot(entry);
     return {
       actor_id: entry.id,
@@ -325,8 +326,8 @@ export class ActorHost {
       kind: entry.spec.kind,
       machine_id: entry.spec.machineId,
       machine_version: entry.spec.machineVersion,
-      snapshot: persistedJson(entry.actor, snap),
-      state_value: JSON.stringify(lastEvent ? lastEvent.payload.state_value : snap.value),
+      snapshot: persisted(entry.actor, snap),
+      state_value: lastEvent ? lastEvent.payload.state_value : snap.value,
       passive: entry.spec.isPassive(snap) ? 1 : 0,
       seq,
       updated_at: entry.meta.updated_at,

@@ -21,10 +21,10 @@ export type DocumentedEventType = 'chronicle.updated' | 'memory.distilled';
 /** Repeats the index's WHERE term so SQLite may use the partial index. */
 const DOCUMENTED = "type IN ('chronicle.updated', 'memory.distilled')";
 
-/** One event row of a batch: its columns, the payload already serialised (once, in the commit). */
+/** One event row of a batch: its columns and its payload, serialised by the write. */
 export interface EventRecord {
   e: Omit<CommittedEvent, 'payload'>;
-  json: string;
+  payload: EventPayload;
 }
 
 /** Rows per multi-row INSERT of a batch (8 columns × 32 = 256 parameters). */
@@ -77,12 +77,12 @@ export class EventsRepo {
     for (; i + EVENT_CHUNK <= events.length; i += EVENT_CHUNK) {
       const args: unknown[] = [];
       for (let k = i; k < i + EVENT_CHUNK; k++) {
-        const { e, json } = events[k]!;
-        args.push(e.project_id, e.seq, e.ts, e.type, e.actor_kind, e.actor_id, json, e.idempotency_key);
+        const { e, payload } = events[k]!;
+        args.push(e.project_id, e.seq, e.ts, e.type, e.actor_kind, e.actor_id, JSON.stringify(payload), e.idempotency_key);
       }
       this.chunkStmt.run(args);
     }
-    for (; i < events.length; i++) this.append(events[i]!.e, events[i]!.json);
+    for (; i < events.length; i++) this.append(events[i]!.e, JSON.stringify(events[i]!.payload));
   }
 
   since(projectId: string, sinceSeq: number, limit = 10_000): CommittedEvent[] {

@@ -16,6 +16,12 @@ export interface SnapshotRow {
   created_at: number;
 }
 
+/**
+ * A snapshot row as a commit writes it: the persisted snapshot and the state value as values,
+ * serialised by the write (on the writer thread when the commit runs there).
+ */
+export type SnapshotWrite = Omit<SnapshotRow, 'snapshot' | 'state_value'> & { snapshot: unknown; state_value: unknown };
+
 /** A snapshot row without its JSON: enough to check that this build can restore it. */
 export type SnapshotHead = Pick<SnapshotRow, 'actor_id' | 'project_id' | 'kind' | 'machine_id' | 'machine_version'>;
 
@@ -61,15 +67,15 @@ export class SnapshotsRepo {
     this.deleteStmt = db.prepare<[string]>('DELETE FROM actor_snapshots WHERE actor_id = ?');
   }
 
-  upsert(row: SnapshotRow): void {
+  upsert(row: SnapshotWrite): void {
     this.upsertStmt.run(
       row.actor_id,
       row.project_id,
       row.kind,
       row.machine_id,
       row.machine_version,
-      row.snapshot,
-      row.state_value,
+      JSON.stringify(row.snapshot),
+      JSON.stringify(row.state_value),
       row.passive,
       row.seq,
       row.updated_at,
@@ -78,13 +84,13 @@ export class SnapshotsRepo {
   }
 
   /** Upserts a batch (one snapshot per actor, a group commit's), SNAPSHOT_CHUNK rows per statement. */
-  upsertMany(rows: readonly SnapshotRow[]): void {
+  upsertMany(rows: readonly SnapshotWrite[]): void {
     let i = 0;
     for (; i + SNAPSHOT_CHUNK <= rows.length; i += SNAPSHOT_CHUNK) {
       const args: unknown[] = [];
       for (let k = i; k < i + SNAPSHOT_CHUNK; k++) {
         const r = rows[k]!;
-        args.push(r.actor_id, r.project_id, r.kind, r.machine_id, r.machine_version, r.snapshot, r.state_value, r.passive, r.seq, r.updated_at, r.created_at);
+        args.push(r.actor_id, r.project_id, r.kind, r.machine_id, r.machine_version, JSON.stringify(r.snapshot), JSON.stringify(r.state_value), r.passive, r.seq, r.updated_at, r.created_at);
       }
       this.chunkStmt.run(args);
     }
@@ -96,10 +102,10 @@ export class SnapshotsRepo {
    * row is rewritten in place. A row that turns out missing is upserted instead, so the result
    * is always that of `upsertMany`.
    */
-  rewriteMany(rows: readonly SnapshotRow[]): void {
-    let missing: SnapshotRow[] | undefined;
+  rewriteMany(rows: readonly SnapshotWrite[]): void {
+    let missing: SnapshotWrite[] | undefined;
     for (const r of rows) {
-      if (this.rewriteStmt.run(r.machine_id, r.machine_version, r.snapshot, r.state_value, r.seq, r.updated_at, r.actor_id).changes === 0) (missing ??= []).push(r);
+      if (this.rewriteStmt.run(r.machine_id, r.machine_version, JSON.stringify(r.snapshot), JSON.stringify(r.state_value), r.seq, r.updated_at, r.actor_id).changes === 0) (missing ??= []).push(r);
     }
     if (missing) this.upsertMany(missing);
   }

@@ -1,15 +1,16 @@
 /**
  * The runtime under a steady stream of commands, for the crash test: it prints one JSON line per
  * command only after `execute` resolved (the acknowledgement) and is killed with SIGKILL by the
- * parent. Usage: crash-child.ts <data_dir> <first_command_index>
+ * parent. Usage: crash-child.ts <data_dir> <first_command_index> <thread|inline> (where the group
+ * commit runs: on the writer thread, the server's default, or on the runtime's thread).
  */
 import { createRuntime } from '../../src/actors/index.js';
 import { isMissionError, type By, type CommandEnvelope, type TaskView } from '../../src/core/index.js';
 import { openStore } from '../../src/store/index.js';
 import { Workspace, createProjectFiles } from '../../src/workspace/index.js';
 
-const [dataDir, firstArg] = process.argv.slice(2);
-if (!dataDir || firstArg === undefined) throw new Error('usage: crash-child.ts <data_dir> <first_index>');
+const [dataDir, firstArg, commit] = process.argv.slice(2);
+if (!dataDir || firstArg === undefined || (commit !== 'thread' && commit !== 'inline')) throw new Error('usage: crash-child.ts <data_dir> <first_index> <thread|inline>');
 const first = Number(firstArg);
 
 const ADMIN: By = { kind: 'human', userId: 1, username: 'ada', role: 'admin' };
@@ -17,7 +18,7 @@ const SHURI: By = { kind: 'agent', instanceId: 'shuri:crash', soulId: 'shuri', i
 const SETTINGS = { pulse_interval: 2, pulse_timeout: 1, deadman_timeout: 5 };
 
 const store = await openStore({ dataDir });
-const rt = createRuntime({ db: store.db, files: createProjectFiles(new Workspace({ dataDir })), groupCommit: { maxDelayMs: 2 }, logger: { info: () => undefined, warn: () => undefined, error: () => undefined } });
+const rt = createRuntime({ db: store.db, files: createProjectFiles(new Workspace({ dataDir })), groupCommit: { maxDelayMs: 2 }, commitThread: commit === 'thread', logger: { info: () => undefined, warn: () => undefined, error: () => undefined } });
 rt.start();
 
 function print(line: object): void {

@@ -25,10 +25,13 @@ afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/** Where the child's group commit runs: the writer thread (the server's default) or inline. */
+type Commit = 'thread' | 'inline';
+
 /** Runs the child until `stopWhen` says so, then SIGKILLs it; returns the lines it acknowledged. */
-function runChild(dataDir: string, first: number, stopWhen: (acks: Ack[]) => boolean, maxMs: number): Promise<Ack[]> {
+function runChild(dataDir: string, first: number, commit: Commit, stopWhen: (acks: Ack[]) => boolean, maxMs: number): Promise<Ack[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir, String(first)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir, String(first), commit], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     const acks: Ack[] = [];
     let buffer = '';
@@ -127,7 +130,10 @@ function expectTasksAsTheirLogSays(db: SqliteDatabase, when: string): void {
   }
 }
 
-describe('crash recovery', () => {
+describe.each<[string, Commit]>([
+  ['on the writer thread', 'thread'],
+  ['inline', 'inline'],
+])('crash recovery, group commit %s', (_, commit) => {
   it('keeps every acknowledged command exactly once across SIGKILLs, and the deadman fires after restart', async () => {
     dir = mkdtempSync(join(tmpdir(), 'mc-crash-'));
     const creates = new Map<number, Ack>();
@@ -139,7 +145,7 @@ describe('crash recovery', () => {
     for (let round = 0; round < 5; round++) {
       // Kill after a random number of acknowledged commands (and at least once right after the take).
       const quota = 40 + Math.floor(Math.random() * 120);
-      const acks = await runChild(dir, next, (a) => a.filter((x) => x.i !== undefined).length >= quota, 20_000);
+      const acks = await runChild(dir, next, commit, (a) => a.filter((x) => x.i !== undefined).length >= quota, 20_000);
       killTimes.push(Date.now());
       for (const a of acks) {
         if (a.setup === 'taken' && takenAt === null) takenAt = Date.now();
@@ -190,7 +196,7 @@ describe('crash recovery', () => {
     expect(takenAt).not.toBeNull();
 
     // A last run long enough for the deadman (5 s after the take) to come due if it has not yet.
-    await runChild(dir, next, () => false, 7_000);
+    await runChild(dir, next, commit, () => false, 7_000);
     const db = openDatabase(databaseFile(dir), { readonly: true });
     try {
       const events = db.prepare(`SELECT seq, ts, type, actor_id, payload, idempotency_key FROM events WHERE project_id = 'crash' ORDER BY seq`).all() as EventRow[];
