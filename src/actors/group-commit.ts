@@ -1,5 +1,5 @@
 import { MissionError, isMissionError, type CommittedEvent } from '../core/index.js';
-import { recordWrites, type CommitWriter, type EventRecord, type RepoWrites, type Repositories, type SnapshotWrite, type WriteCall } from '../store/index.js';
+import { recordWrites, type CommitWriter, type EventRecord, type RepoWrites, type Repositories, type SnapshotWrite, type WriteCall, type WriteFailure } from '../store/index.js';
 import type { ActorHost, ResidentActor } from './host.js';
 import type { CommitUnit } from './unit.js';
 
@@ -57,8 +57,8 @@ interface Batch {
  * after that commit; if it fails every unit fails and the touched actors roll back.
  *
  * With a `CommitWriter` the transaction runs on the writer thread: the batch is built here as
- * recorded writes (seqs, JSON, snapshot rows) and committed there while the next batch is built
- * (batches are answered in order). A batch holding a write that must read in the transaction
+ * recorded writes (seqs, event rows, snapshot and projection rows) and serialised and committed
+ * there while the next batch is built (batches are answered in order). A batch holding a write that must read in the transaction
  * (`needsInline`) is written inline, after the writer has drained.
  */
 export class GroupCommitter {
@@ -67,6 +67,8 @@ export class GroupCommitter {
   private inFlight: Batch[] = [];
   /** Batches built after a writer failure carry a new generation; the writer refuses the old one's. */
   private generation = 0;
+  /** Why the last generation ended (what a batch built on it fails with). */
+  private generationFailure: MissionError | null = null;
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
   /** The last seq given out per project (committed or in flight). */
@@ -207,8 +209,10 @@ export class GroupCommitter {
   }
 
   private writeInline(batch: Batch): void {
-    // Seqs and rows build on every batch before; a failure rolls actors back to the database.
+    // The batches being written go first. If one fails, this batch was built on it too.
+    const generation = this.generation;
     this.writer?.drain();
+    if (this.generation !== generation) return this.fail([batch], this.generationFailure!);
     try {
       batch.events = this.repos.transaction(() => {
         this.repos.db.pragma('defer_foreign_keys = ON');
@@ -224,38 +228,52 @@ export class GroupCommitter {
   private sendToWriter(writer: CommitWriter, batch: Batch): void {
     const calls: WriteCall[] = [];
     const seqsBefore = new Map(this.lastSeq);
-    try {
-      batch.events = this.write(batch, recordWrites(calls), null);
-    } catch (err) {
-      // Nothing was sent: the seqs it took are given back; the batches in flight finish first,
-      // so the rollback reloads what they committed.
+    // Nothing was sent: the seqs it took are given back; the batches in flight finish first, so
+    // the rollback reloads what they committed.
+    const notSent = (err: unknown): void => {
       this.lastSeq.clear();
       for (const [p, seq] of seqsBefore) this.lastSeq.set(p, seq);
       writer.drain();
-      return this.fail([batch], storeError(err));
+      this.fail([batch], storeError(err));
+    };
+    try {
+      batch.events = this.write(batch, recordWrites(calls), null);
+    } catch (err) {
+      return notSent(err);
     }
     this.inFlight.push(batch);
-    writer.submit(this.generation, calls, (failure) => {
-      if (batch.settled) return;
-      if (failure === null) {
-        this.inFlight.shift();
-        return this.complete(batch);
-      }
-      // Every batch sent after this one was built on it, and so was every queued unit.
-      this.generation++;
-      this.lastSeq.clear();
-      const failed = this.inFlight;
-      this.inFlight = [];
-      const queued = this.queue;
-      this.queue = [];
-      this.clearTimer();
-      if (queued.length > 0) {
-        const touched = new Map<string, ResidentActor>();
-        for (const q of queued) for (const [id, e] of q.unit.touched) touched.set(id, e);
-        failed.push({ queued, touched, events: [], settled: false });
-      }
-      this.fail(failed, storeError(Object.assign(new Error(failure.message), { code: failure.code })));
-    });
+    try {
+      writer.submit(this.generation, calls, (failure) => this.answered(batch, failure));
+    } catch (err) {
+      // A value the thread cannot receive (not structured-clonable).
+      this.inFlight.pop();
+      notSent(err);
+    }
+  }
+
+  /** The writer thread's answer to a batch (in send order). */
+  private answered(batch: Batch, failure: WriteFailure | null): void {
+    if (batch.settled) return;
+    if (failure === null) {
+      this.inFlight.shift();
+      return this.complete(batch);
+    }
+    // Every batch sent after this one was built on it, and so was every queued unit.
+    const error = storeError(Object.assign(new Error(failure.message), { code: failure.code }));
+    this.generation++;
+    this.generationFailure = error;
+    this.lastSeq.clear();
+    const failed = this.inFlight;
+    this.inFlight = [];
+    const queued = this.queue;
+    this.queue = [];
+    this.clearTimer();
+    if (queued.length > 0) {
+      const touched = new Map<string, ResidentActor>();
+      for (const q of queued) for (const [id, e] of q.unit.touched) touched.set(id, e);
+      failed.push({ queued, touched, events: [], settled: false });
+    }
+    this.fail(failed, error);
   }
 
   /** A committed batch: listeners, passivation, answers, in commit order. */

@@ -90,7 +90,14 @@ export class CommitWriter {
     this.waiting.set(id, done);
     // While a batch is out the port keeps the process alive: its caller awaits the answer.
     if (this.waiting.size === 1) this.port.ref();
-    this.port.postMessage({ type: 'batch', id, generation, calls } satisfies WriterRequest);
+    try {
+      this.port.postMessage({ type: 'batch', id, generation, calls } satisfies WriterRequest);
+    } catch (err) {
+      // Not sent (a value that cannot be cloned): the caller fails the batch.
+      this.waiting.delete(id);
+      if (this.waiting.size === 0) this.port.unref();
+      throw err;
+    }
   }
 
   /**

@@ -105,6 +105,36 @@ describe('group commit on the writer thread', () => {
     expect(f.rt.committer.threaded).toBe(true);
   });
 
+  it('a batch written inline after a refused one on the thread fails too: it was built on the refused state', async () => {
+    const f = await threaded({ maxBatch: 1 });
+    const task = (await f.exec('task.create', { project_id: 'vanguard', title: 't' })) as TaskView;
+    const before = seqs(f);
+    f.store.db.exec("CREATE TRIGGER refuse_start BEFORE INSERT ON events WHEN NEW.type = 'task.moved' BEGIN SELECT RAISE(ABORT, 'refused by test'); END");
+    const move = failure(f.exec('task.move', { task_id: task.id, new_status: 'in_progress' }));
+    // A comment's fan-out reads in the transaction: it is written inline, after the thread drained.
+    const comment = failure(f.exec('task.comment', { task_id: task.id, text: 'on it' }));
+    expect(await move).toBe('STORE_UNAVAILABLE');
+    expect(await comment).toBe('STORE_UNAVAILABLE');
+    expect(f.rt.host.find(task.id)!.actor.getSnapshot().value).toBe('backlog');
+    expect(storedState(f, task.id)).toBe('backlog');
+    expect(seqs(f)).toEqual(before);
+    f.store.db.exec('DROP TRIGGER refuse_start');
+    await f.exec('task.comment', { task_id: task.id, text: 'on it' });
+    expect(seqs(f)).toEqual([...before, before.length + 1]);
+  });
+
+  it('a batch holding a value the thread cannot receive fails alone and changes nothing', async () => {
+    const f = await threaded();
+    const settings = f.store.db.prepare("SELECT settings FROM projects WHERE id = 'vanguard'").get();
+    const bad = f.rt.runInternal((unit) => unit.after.push((w) => w.projects.setSettings('vanguard', { hook: () => 1 }, unit.now)));
+    expect(await failure(bad)).toBe('STORE_UNAVAILABLE');
+    expect(f.store.db.prepare("SELECT settings FROM projects WHERE id = 'vanguard'").get()).toEqual(settings);
+    await f.exec('task.create', { project_id: 'vanguard', title: 'after' });
+    const all = seqs(f);
+    expect(all).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
+    expect(f.rt.committer.threaded).toBe(true);
+  });
+
   it('writes a batch whose rows need a read in the transaction inline, in seq order with the threaded ones', async () => {
     const f = await threaded();
     const task = (await f.exec('task.create', { project_id: 'vanguard', title: 't', assignee_id: 'shuri' })) as TaskView;
