@@ -8,12 +8,20 @@ export interface GroupCommitOptions {
   maxDelayMs: number;
   /** A batch this large is written at once. */
   maxBatch: number;
+  /**
+   * With a writer thread: a smaller batch is written inline while none is in flight. At light
+   * load the hop to the thread costs more latency than the commit it takes off this thread (and
+   * on a shared machine a second busy thread competes with the clients for cores); under load the
+   * batches are large and the thread commits one while the next is built.
+   */
+  threadMinBatch: number;
 }
+
 
 /** A batch at least this large is written at the end of the current event-loop turn. */
 const EAGER_BATCH = 32;
 
-export const DEFAULT_GROUP_COMMIT: GroupCommitOptions = { maxDelayMs: 2, maxBatch: 512 };
+export const DEFAULT_GROUP_COMMIT: GroupCommitOptions = { maxDelayMs: 2, maxBatch: 512, threadMinBatch: EAGER_BATCH };
 
 interface Queued {
   unit: CommitUnit;
@@ -204,7 +212,8 @@ export class GroupCommitter {
     for (const q of queued) for (const [id, e] of q.unit.touched) touched.set(id, e);
     const batch: Batch = { queued, touched, events: [], settled: false };
     const writer = this.writer?.alive ? this.writer : null;
-    if (writer && !queued.some((q) => needsInline(q.unit))) this.sendToWriter(writer, batch);
+    const worthSending = queued.length >= this.opts.threadMinBatch || this.inFlight.length > 0;
+    if (writer && worthSending && !queued.some((q) => needsInline(q.unit))) this.sendToWriter(writer, batch);
     else this.writeInline(batch);
   }
 

@@ -2,7 +2,7 @@
  * The runtime under a steady stream of commands, for the crash test: it prints one JSON line per
  * command only after `execute` resolved (the acknowledgement) and is killed with SIGKILL by the
  * parent. Usage: crash-child.ts <data_dir> <first_command_index> <thread|inline> (where the group
- * commit runs: on the writer thread, the server's default, or on the runtime's thread).
+ * commit runs: every batch on the writer thread, or all on the runtime's thread).
  */
 import { createRuntime } from '../../src/actors/index.js';
 import { isMissionError, type By, type CommandEnvelope, type TaskView } from '../../src/core/index.js';
@@ -18,7 +18,14 @@ const SHURI: By = { kind: 'agent', instanceId: 'shuri:crash', soulId: 'shuri', i
 const SETTINGS = { pulse_interval: 2, pulse_timeout: 1, deadman_timeout: 5 };
 
 const store = await openStore({ dataDir });
-const rt = createRuntime({ db: store.db, files: createProjectFiles(new Workspace({ dataDir })), groupCommit: { maxDelayMs: 2 }, commitThread: commit === 'thread', logger: { info: () => undefined, warn: () => undefined, error: () => undefined } });
+// 'thread' sends every batch to the writer thread, however small (the server writes small ones inline).
+const rt = createRuntime({
+  db: store.db,
+  files: createProjectFiles(new Workspace({ dataDir })),
+  groupCommit: { maxDelayMs: 2, ...(commit === 'thread' ? { threadMinBatch: 1 } : {}) },
+  commitThread: commit === 'thread',
+  logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+});
 rt.start();
 
 function print(line: object): void {

@@ -25,7 +25,7 @@ afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Where the child's group commit runs: the writer thread (the server's default) or inline. */
+/** Where the child's group commit runs: every batch on the writer thread, or all inline. */
 type Commit = 'thread' | 'inline';
 
 /** Runs the child until `stopWhen` says so, then SIGKILLs it; returns the lines it acknowledged. */

@@ -17,8 +17,9 @@ afterEach(async () => {
   while (open.length) await open.pop()!.dispose();
 });
 
-async function threaded(groupCommit?: { maxBatch: number }): Promise<RuntimeFixture> {
-  const f = await openRuntime({ scheduling: false, commitThread: true, ...(groupCommit ? { groupCommit } : {}) });
+/** Every batch goes to the thread here, however small (the runtime writes small ones inline by default). */
+async function threaded(groupCommit: { maxBatch?: number } = {}): Promise<RuntimeFixture> {
+  const f = await openRuntime({ scheduling: false, commitThread: true, groupCommit: { threadMinBatch: 1, ...groupCommit } });
   open.push(f);
   await f.exec('soul.create', { soul_id: 'shuri', name: 'Shuri' });
   await f.exec('project.init', { project_name: 'Vanguard', base_id: ['shuri'] });
