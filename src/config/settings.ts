@@ -39,7 +39,7 @@ export const SETTINGS: Record<string, SettingInfo> = {
   cache_mb: { env: 'MC_CACHE_MB', reload: 'restart', doc: 'SQLite page cache, MiB: resident once full' },
   'group_commit.max_delay_ms': { env: 'MC_GROUP_COMMIT_MAX_DELAY_MS', reload: 'restart', doc: 'Longest wait before a commit batch is flushed' },
   'group_commit.max_batch': { env: 'MC_GROUP_COMMIT_MAX_BATCH', reload: 'restart', doc: 'Events per commit batch' },
-  'group_commit.thread': { env: 'MC_GROUP_COMMIT_THREAD', reload: 'restart', doc: 'Commit on a writer thread (its own connection) while the actors go on' },
+  'group_commit.thread': { env: 'MC_GROUP_COMMIT_THREAD', reload: 'restart', doc: 'Commit large batches (under load) on a writer thread with its own connection while the actors go on' },
   'limits.max_projects': { env: 'MC_LIMITS_MAX_PROJECTS', reload: 'live', doc: 'Projects per server' },
   'limits.max_instances_per_project': { env: 'MC_LIMITS_MAX_INSTANCES_PER_PROJECT', reload: 'live', doc: 'Agent instances per project' },
   'limits.max_tasks_per_project': { env: 'MC_LIMITS_MAX_TASKS_PER_PROJECT', reload: 'live', doc: 'Tasks per project' },

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isMissionError, type TaskView } from '../../src/core/index.js';
-import { createBackup, verifyBackup } from '../../src/store/index.js';
+import { CommitWriter, createBackup, verifyBackup, type WriteFailure } from '../../src/store/index.js';
 import { openRuntime, type RuntimeFixture } from '../support/runtime-fixture.js';
 
 /**
@@ -181,5 +181,19 @@ describe('group commit on the writer thread', () => {
       await load;
       rmSync(out, { recursive: true, force: true });
     }
+  });
+
+  it('a writer thread that cannot open the database fails what it was sent and reports itself dead', async () => {
+    let died: WriteFailure | null = null;
+    const writer = new CommitWriter({ file: join(tmpdir(), 'mc-no-such-dir', 'x', 'mission-control.db') }, (f) => (died = f));
+    const answer = new Promise<WriteFailure | null>((resolve) => writer.submit(0, [{ repo: 'projects', method: 'setLastSeq', args: ['p', 1] }], resolve));
+    const failure = await answer;
+    expect(failure?.message).toMatch(/directory does not exist|unable to open|SQLITE_CANTOPEN/i);
+    expect(writer.alive).toBe(false);
+    expect(died).toEqual(failure);
+    // Later batches are refused at once; the group commit writes inline instead.
+    const later = await new Promise<WriteFailure | null>((resolve) => writer.submit(0, [], resolve));
+    expect(later).toEqual(failure);
+    await writer.close();
   });
 });
