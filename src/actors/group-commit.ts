@@ -48,6 +48,13 @@ function needsInline(unit: CommitUnit): boolean {
   return unit.inTransaction.length > 0 || unit.before.length > 0;
 }
 
+/** Every actor the units touched, once. */
+function touchedBy(queued: readonly Queued[]): Map<string, ResidentActor> {
+  const touched = new Map<string, ResidentActor>();
+  for (const q of queued) for (const [id, e] of q.unit.touched) touched.set(id, e);
+  return touched;
+}
+
 /** Units written in one transaction, from the queue to their answer. */
 interface Batch {
   queued: Queued[];
@@ -170,8 +177,7 @@ export class GroupCommitter {
     this.writer?.drain();
     const batch = this.queue;
     this.queue = [];
-    const touched = new Map(unit.touched);
-    for (const q of batch) for (const [id, e] of q.unit.touched) touched.set(id, e);
+    const touched = new Map([...unit.touched, ...touchedBy(batch)]);
     this.host.rollback(touched.values());
     const err = new MissionError('INTERNAL', 'A concurrent command failed; retry', { cause: String(error) });
     for (const q of batch) q.reject(err);
@@ -208,9 +214,7 @@ export class GroupCommitter {
     if (this.queue.length === 0) return;
     const queued = this.queue;
     this.queue = [];
-    const touched = new Map<string, ResidentActor>();
-    for (const q of queued) for (const [id, e] of q.unit.touched) touched.set(id, e);
-    const batch: Batch = { queued, touched, events: [], settled: false };
+    const batch: Batch = { queued, touched: touchedBy(queued), events: [], settled: false };
     const writer = this.writer?.alive ? this.writer : null;
     const worthSending = queued.length >= this.opts.threadMinBatch || this.inFlight.length > 0;
     if (writer && worthSending && !queued.some((q) => needsInline(q.unit))) this.sendToWriter(writer, batch);
@@ -277,11 +281,7 @@ export class GroupCommitter {
     const queued = this.queue;
     this.queue = [];
     this.clearTimer();
-    if (queued.length > 0) {
-      const touched = new Map<string, ResidentActor>();
-      for (const q of queued) for (const [id, e] of q.unit.touched) touched.set(id, e);
-      failed.push({ queued, touched, events: [], settled: false });
-    }
+    if (queued.length > 0) failed.push({ queued, touched: touchedBy(queued), events: [], settled: false });
     this.fail(failed, error);
   }
 

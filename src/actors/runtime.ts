@@ -74,8 +74,10 @@ export interface RuntimeOptions {
   /** Mints the short-lived credential a pulse carries to the agent (SPEC §9). */
   pulseCredentials?: (instanceId: string, pulseId: string, expiresAt: number) => { url: string; token: string } | undefined;
   /**
-   * Commit on a writer thread with its own connection (default false): the actors' thread builds
-   * the next batch while SQLite writes the last. Ignored for an in-memory database.
+   * Commit large batches on a writer thread with its own connection (default false; the server's
+   * `group_commit.thread` is on): the actors' thread builds the next batch while SQLite writes
+   * the last. Small batches stay inline (`groupCommit.threadMinBatch`). Ignored for an in-memory
+   * database.
    */
   commitThread?: boolean;
   /** Deliberately broken builds for the deterministic simulation (src/sim); never set in production. */
