@@ -155,7 +155,8 @@ describe('the demo squad in a browser', () => {
       await page.locator('[data-testid=current-state]').waitFor();
       await page.screenshot({ path: `${SCREENSHOTS}demo-inspector-${scheme}.png`, animations: 'disabled' });
       await page.goto('/p/vanguard/inspect/jarvis:vanguard');
-      await page.locator('[data-testid=statechart] [data-testid=state-idle]').waitFor();
+      // React Flow keeps a node hidden until it is measured; a busy machine can take a while.
+      await page.locator('[data-testid=statechart] [data-testid=state-idle]').waitFor({ timeout: LIFE_MS });
       await page.screenshot({ path: `${SCREENSHOTS}demo-inspector-agent-${scheme}.png`, animations: 'disabled' });
       expect(errors).toEqual([]);
     }
