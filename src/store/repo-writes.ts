@@ -51,8 +51,8 @@ export function recordWrites(calls: WriteCall[]): RepoWrites {
 /** Runs recorded calls against real repositories (the caller holds the transaction). */
 export function applyWrites(repos: Repositories, calls: readonly WriteCall[]): void {
   for (const { repo, method, args } of calls) {
-    const allowed: readonly string[] = WRITE_METHODS[repo];
-    if (!allowed.includes(method)) throw new Error(`not a recorded write: ${repo}.${method}`);
+    const allowed: readonly string[] | undefined = WRITE_METHODS[repo];
+    if (!allowed?.includes(method)) throw new Error(`not a recorded write: ${repo}.${method}`);
     const target = repos[repo] as unknown as Record<string, (...a: unknown[]) => unknown>;
     target[method]!.apply(target, args);
   }
