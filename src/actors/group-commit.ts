@@ -336,9 +336,9 @@ export class GroupCommitter {
       for (const e of unit.events) {
         const seq = this.nextSeq(e.project_id);
         projects.add(e.project_id);
-        const idempotencyKey = unit.idempotency?.key ?? null;
-        rows.push({ e: { project_id: e.project_id, seq, ts: e.ts, type: e.type, actor_kind: e.actor_kind, actor_id: e.actor_id, idempotency_key: idempotencyKey }, payload: e.payload });
-        const row: CommittedEvent = { ...e, seq, idempotency_key: idempotencyKey };
+        const row: CommittedEvent = { ...e, seq, idempotency_key: unit.idempotency?.key ?? null };
+        // One payload object in both: a message to the writer thread carries it once.
+        rows.push({ e: row, payload: e.payload });
         seqs.push(seq);
         committed.push(row);
         lastOfActor.set(e.actor_id, row);

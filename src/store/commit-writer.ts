@@ -15,7 +15,6 @@ export interface WriteFailure {
 export type WriterReply =
   | { type: 'batch'; id: number; ok: true }
   | { type: 'batch'; id: number; ok: false; error: WriteFailure }
-  | { type: 'ready' }
   | { type: 'fatal'; error: WriteFailure };
 
 export interface CommitWriterOptions {
@@ -78,11 +77,6 @@ export class CommitWriter {
     return this.dead === null;
   }
 
-  /** Batches sent and not answered yet. */
-  get inFlight(): number {
-    return this.waiting.size;
-  }
-
   /** Sends one batch; `done` is called once it is committed or refused, in send order. */
   submit(generation: number, calls: WriteCall[], done: BatchDone): void {
     if (this.dead) return done(this.dead);
@@ -138,7 +132,6 @@ export class CommitWriter {
   }
 
   private handle(m: WriterReply): void {
-    if (m.type === 'ready') return;
     if (m.type === 'fatal') return this.die(m.error);
     const done = this.waiting.get(m.id);
     if (!done) return;

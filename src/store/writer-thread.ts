@@ -57,7 +57,6 @@ try {
       reply({ type: 'batch', id: m.id, ok: false, error: failure(err) });
     }
   });
-  reply({ type: 'ready' });
 } catch (err) {
   reply({ type: 'fatal', error: failure(err) });
   data.port.close();
