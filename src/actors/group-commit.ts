@@ -336,9 +336,9 @@ export class GroupCommitter {
       for (const e of unit.events) {
         const seq = this.nextSeq(e.project_id);
         projects.add(e.project_id);
-        const row: CommittedEvent = { ...e, seq, idempotency_key: unit.idempotency?.key ?? null };
-        // One payload object in both: a message to the writer thread carries it once.
-        rows.push({ e: row, payload: e.payload });
+        const key = unit.idempotency?.key ?? null;
+        const row: CommittedEvent = { project_id: e.project_id, seq, ts: e.ts, type: e.type, actor_kind: e.actor_kind, actor_id: e.actor_id, payload: e.payload, idempotency_key: key };
+        rows.push([e.project_id, seq, e.ts, e.type, e.actor_kind, e.actor_id, JSON.stringify(e.payload), key]);
         seqs.push(seq);
         committed.push(row);
         lastOfActor.set(e.actor_id, row);

@@ -32,14 +32,12 @@ type MachineEvent = EventObject & { by: By };
 const swallowActorError = { error: () => undefined };
 
 /**
- * `actor.getPersistedSnapshot()`, written once per actor per commit (serialised by the write, on
- * the writer thread when the commit runs there). For a machine snapshot with no child actors and
+ * `actor.getPersistedSnapshot()`, written once per actor per commit. For a machine snapshot with no child actors and
  * no history it is built directly from the snapshot's fields, in the order XState's own
  * persisted form has them (status, output, error, value, historyValue, context, children), which
  * serialises to the same text: XState's version copies the snapshot with an object rest and
  * walks the context for actor refs (our machines keep none there; a context holding one goes
- * through XState, see `plainContext`), a large share of a commit's CPU. Snapshots are immutable,
- * so the value still holds what was committed when it is serialised.
+ * through XState, see `plainContext`), a large share of a commit's CPU.
  */
 function persisted(actor: AnyActor, snap: AnyMachineSnapshot): unknown {
   if (!isEmpty(snap.children) || !isEmpty(snap.historyValue) || !plainContext(snap.context)) return actor.getPersistedSnapshot();
@@ -326,8 +324,8 @@ export class ActorHost {
       kind: entry.spec.kind,
       machine_id: entry.spec.machineId,
       machine_version: entry.spec.machineVersion,
-      snapshot: persisted(entry.actor, snap),
-      state_value: lastEvent ? lastEvent.payload.state_value : snap.value,
+      snapshot: JSON.stringify(persisted(entry.actor, snap)),
+      state_value: JSON.stringify(lastEvent ? lastEvent.payload.state_value : snap.value),
       passive: entry.spec.isPassive(snap) ? 1 : 0,
       seq,
       updated_at: entry.meta.updated_at,

@@ -68,7 +68,7 @@ export class KanbanSync {
     // Requests made while this render runs wait for it (the final spacing is set when it ends).
     this.nextRender.set(projectId, started + KANBAN_MIN_INTERVAL_MS);
     try {
-      await this.rt.files.writeKanban(projectId, this.rt.repos.tasks.board(projectId));
+      await this.rt.files.writeKanban(projectId, () => this.rt.repos.tasks.board(projectId));
     } catch (err) {
       this.rt.log.error({ err: String(err), project_id: projectId }, 'KANBAN.md render failed');
     } finally {

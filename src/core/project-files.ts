@@ -64,7 +64,11 @@ export interface ProjectFiles {
   instanceCreated(projectId: string, soulId: string, soulMd: string): Promise<void>;
   /** Archives `agents/<soul>/` of the project. */
   instanceDestroyed(projectId: string, soulId: string): Promise<void>;
-  writeKanban(projectId: string, tasks: TaskView[]): Promise<void>;
+  /**
+   * Rewrites KANBAN.md from `board()`, the committed board read when the file is written: a
+   * port that keeps no files reads nothing.
+   */
+  writeKanban(projectId: string, board: () => TaskView[]): Promise<void>;
   /** Appends to CHRONICLE.md every `chronicle.updated` event it lacks (`plan` reads them from the log). */
   syncChronicle(projectId: string, plan: CatchUpPlan<ChronicleRecord>): Promise<void>;
   /** One pulse's result in `daily/YYYY-MM-DD.md`: outcome, error, and what the agent printed (bounded by the workspace). */

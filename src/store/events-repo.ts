@@ -21,11 +21,21 @@ export type DocumentedEventType = 'chronicle.updated' | 'memory.distilled';
 /** Repeats the index's WHERE term so SQLite may use the partial index. */
 const DOCUMENTED = "type IN ('chronicle.updated', 'memory.distilled')";
 
-/** One event row of a batch: its columns and its payload, serialised by the write. */
-export interface EventRecord {
-  e: Omit<CommittedEvent, 'payload'>;
-  payload: EventPayload;
-}
+/**
+ * One event row of a batch, in the INSERT's column order, its payload as JSON text: built on
+ * the runtime's thread and sent to the writer thread as is (a tuple of primitives costs the
+ * least to copy between threads, see `SnapshotWrite`).
+ */
+export type EventRecord = [
+  project_id: string,
+  seq: number,
+  ts: number,
+  type: string,
+  actor_kind: CommittedEvent['actor_kind'],
+  actor_id: string,
+  payload: string,
+  idempotency_key: string | null,
+];
 
 /** Rows per multi-row INSERT of a batch (8 columns × 32 = 256 parameters). */
 const EVENT_CHUNK = 32;
@@ -41,7 +51,7 @@ export class EventsRepo {
   private readonly lastDocumentedStmt;
 
   constructor(db: SqliteDatabase) {
-    this.insertStmt = db.prepare<[string, number, number, string, string, string, string, string | null]>(
+    this.insertStmt = db.prepare<EventRecord>(
       `INSERT INTO events (project_id, seq, ts, type, actor_kind, actor_id, payload, idempotency_key)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
@@ -63,11 +73,6 @@ export class EventsRepo {
     );
   }
 
-  /** Appends one event whose payload is already serialised (serialised once, in the commit). */
-  append(e: Omit<CommittedEvent, 'payload'>, payloadJson: string): void {
-    this.insertStmt.run(e.project_id, e.seq, e.ts, e.type, e.actor_kind, e.actor_id, payloadJson, e.idempotency_key);
-  }
-
   /**
    * Appends a batch of events (a group commit's): multi-row INSERTs of EVENT_CHUNK rows, one
    * statement step per chunk instead of per row; the rest one by one.
@@ -75,14 +80,9 @@ export class EventsRepo {
   appendMany(events: readonly EventRecord[]): void {
     let i = 0;
     for (; i + EVENT_CHUNK <= events.length; i += EVENT_CHUNK) {
-      const args: unknown[] = [];
-      for (let k = i; k < i + EVENT_CHUNK; k++) {
-        const { e, payload } = events[k]!;
-        args.push(e.project_id, e.seq, e.ts, e.type, e.actor_kind, e.actor_id, JSON.stringify(payload), e.idempotency_key);
-      }
-      this.chunkStmt.run(args);
+      this.chunkStmt.run(events.slice(i, i + EVENT_CHUNK).flat());
     }
-    for (; i < events.length; i++) this.append(events[i]!.e, JSON.stringify(events[i]!.payload));
+    for (; i < events.length; i++) this.insertStmt.run(...events[i]!);
   }
 
   since(projectId: string, sinceSeq: number, limit = 10_000): CommittedEvent[] {

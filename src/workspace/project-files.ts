@@ -77,8 +77,9 @@ export function createProjectFiles(workspace: Workspace, options: ProjectFilesOp
     async instanceDestroyed(projectId, soulId) {
       await workspace.archiveAgent(projectId, soulId);
     },
-    async writeKanban(projectId, tasks) {
-      await workspace.writeKanban({ id: projectId, name: await projectName(projectId) }, tasks);
+    async writeKanban(projectId, board) {
+      const name = await projectName(projectId);
+      await workspace.writeKanban({ id: projectId, name }, board());
     },
     async syncChronicle(projectId, plan) {
       await workspace.syncChronicle(projectId, plan);

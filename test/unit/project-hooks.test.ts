@@ -36,9 +36,10 @@ async function countingRuntime(): Promise<{ f: RuntimeFixture; renders: TaskView
   const renders: TaskView[][] = [];
   const counted = {
     ...files,
-    writeKanban: async (projectId: string, tasks: TaskView[]) => {
+    writeKanban: async (projectId: string, board: () => TaskView[]) => {
+      const tasks = board();
       renders.push(tasks);
-      await files.writeKanban(projectId, tasks);
+      await files.writeKanban(projectId, () => tasks);
     },
   };
   const f = await openRuntime({ scheduling: false, files: counted }, dir);

@@ -282,7 +282,7 @@ describe('runtime follow-ups', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mc-kanban-'));
     const files = createProjectFiles(new Workspace({ dataDir: dir }));
     const renders: number[] = [];
-    const counted = { ...files, writeKanban: async (projectId: string, tasks: TaskView[]) => { renders.push(performance.now()); await files.writeKanban(projectId, tasks); } };
+    const counted = { ...files, writeKanban: async (projectId: string, board: () => TaskView[]) => { renders.push(performance.now()); await files.writeKanban(projectId, board); } };
     const f = await openRuntime({ scheduling: false, files: counted }, dir);
     open.push(f);
     await squad(f, ['shuri']);
