@@ -173,6 +173,7 @@ async function sqliteFloor(tasks: number, inFlight: number): Promise<number> {
   const repos = createRepositories(store.db);
   const events = repos.events.forActor('bench-0').reverse();
   const stored = repos.snapshots.get('bench-0')!;
+  const snapshot: unknown = JSON.parse(stored.snapshot);
   const views = events.map((e) => e.payload.view as TaskView);
   await rt.stop();
   let seq = repos.projects.lastSeq('bench') ?? 0;
@@ -188,7 +189,8 @@ async function sqliteFloor(tasks: number, inFlight: number): Promise<number> {
           const e = events[step]!;
           rows.push([e.project_id, ++seq, e.ts, e.type, e.actor_kind, id, JSON.stringify(e.payload), e.idempotency_key]);
           repos.tasks.upsert({ ...views[step]!, id });
-          snaps.push({ ...stored, snapshot: JSON.stringify(JSON.parse(stored.snapshot)), actor_id: id, seq, passive: step === EVENTS_PER_TASK - 1 ? 1 : 0 });
+          const passive = step === EVENTS_PER_TASK - 1 ? 1 : 0;
+          snaps.push([id, stored.project_id, stored.kind, stored.machine_id, stored.machine_version, JSON.stringify(snapshot), stored.state_value, passive, seq, stored.updated_at, stored.created_at]);
         }
         repos.events.appendMany(rows);
         if (step === 0) repos.snapshots.upsertMany(snaps);
@@ -306,6 +308,7 @@ async function main(): Promise<void> {
       `round ${r + 1}: bare ${b.rate.toFixed(0)} ev/s · durable ${d.rate.toFixed(0)} ev/s in ${d.transactions} transactions · ratio ${(d.rate / b.rate).toFixed(3)} (cpu ${(d.cpuRate / b.cpuRate).toFixed(3)}) · inline ${inline.rate.toFixed(0)} ev/s, ratio ${(inline.rate / b.rate).toFixed(3)}`,
     );
   }
+  // BENCH_RATIO_ONLY=1: stop after the rounds (a quick look at the ratio while working on it).
   if (process.env.BENCH_RATIO_ONLY) return;
   const bareRate = median(perRound.map((r) => r.bare));
   const durableRun = { rate: median(perRound.map((r) => r.durable)), transactions: median(perRound.map((r) => r.transactions)) };

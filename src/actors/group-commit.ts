@@ -363,10 +363,11 @@ export class GroupCommitter {
       const snap = this.host.snapshot(entry);
       const view = last?.payload.view ?? entry.spec.view(snap, entry.meta);
       entry.spec.project(writes, view, snap, entry.meta);
-      const row = this.host.persistedRow(entry, last?.seq ?? this.lastSeq.get(entry.projectId) ?? 0, last);
-      (row.passive === entry.storedPassive ? rewrites : upserts).push(row);
+      const passive = entry.spec.isPassive(snap) ? 1 : 0;
+      const row = this.host.persistedRow(entry, last?.seq ?? this.lastSeq.get(entry.projectId) ?? 0, last, passive);
+      (passive === entry.storedPassive ? rewrites : upserts).push(row);
       // What the next batch compares with (it is built before this one is answered).
-      entry.storedPassive = row.passive === 1 ? 1 : 0;
+      entry.storedPassive = passive;
     }
     if (rewrites.length > 0) writes.snapshots.rewriteMany(rewrites);
     if (upserts.length > 0) writes.snapshots.upsertMany(upserts);

@@ -315,22 +315,12 @@ export class ActorHost {
     this.dormant.clear();
   }
 
-  /** What the commit writes for one actor (once per actor per batch). */
-  persistedRow(entry: ResidentActor, seq: number, lastEvent: CommittedEvent | undefined): SnapshotWrite {
+  /** What the commit writes for one actor (once per actor per batch), `passive` as the caller found it. */
+  persistedRow(entry: ResidentActor, seq: number, lastEvent: CommittedEvent | undefined, passive: 0 | 1): SnapshotWrite {
     const snap = this.snapshot(entry);
-    return {
-      actor_id: entry.id,
-      project_id: entry.projectId,
-      kind: entry.spec.kind,
-      machine_id: entry.spec.machineId,
-      machine_version: entry.spec.machineVersion,
-      snapshot: JSON.stringify(persisted(entry.actor, snap)),
-      state_value: JSON.stringify(lastEvent ? lastEvent.payload.state_value : snap.value),
-      passive: entry.spec.isPassive(snap) ? 1 : 0,
-      seq,
-      updated_at: entry.meta.updated_at,
-      created_at: entry.meta.created_at,
-    };
+    const spec = entry.spec;
+    const stateValue = JSON.stringify(lastEvent ? lastEvent.payload.state_value : snap.value);
+    return [entry.id, entry.projectId, spec.kind, spec.machineId, spec.machineVersion, JSON.stringify(persisted(entry.actor, snap)), stateValue, passive, seq, entry.meta.updated_at, entry.meta.created_at];
   }
 
   /** Why a row cannot be restored by this build (checked without creating the actor), or null. */

@@ -20,7 +20,7 @@ import {
   type ProjectContext,
   type TaskSnapshot,
 } from '../machines/index.js';
-import type { RepoWrites } from '../store/index.js';
+import { taskRecord, type RepoWrites } from '../store/index.js';
 import { handledEventTypes, type ActorKindSpec, type ActorMeta } from './kind.js';
 
 
@@ -42,7 +42,7 @@ export function taskSpec(depsDone: (snapshot: TaskSnapshot) => boolean): ActorKi
     view: (snap, meta) => toTaskView(snap as TaskSnapshot, meta),
     isPassive: (snap) => snap.value === 'done' || snap.value === 'archived',
     project: (repos, view) => {
-      if (view) repos.tasks.upsert(view as TaskView);
+      if (view) repos.tasks.upsertRecord(taskRecord(view as TaskView));
     },
     allowed: (snap, by: By) => allowedTargets(snap as TaskSnapshot, by, { deps_done: depsDone(snap as TaskSnapshot) }),
   };

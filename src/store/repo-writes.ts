@@ -9,7 +9,7 @@ import type { Repositories } from './repositories.js';
 export const WRITE_METHODS = {
   projects: ['insert', 'setLastSeq', 'setTaskCounter', 'setArchived', 'setDeleted', 'setSettings'],
   souls: ['create', 'update'],
-  tasks: ['upsert'],
+  tasks: ['upsertRecord'],
   agents: ['upsert', 'revokeTokens'],
   events: ['appendMany'],
   snapshots: ['upsertMany', 'rewriteMany'],

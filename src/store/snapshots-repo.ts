@@ -17,12 +17,24 @@ export interface SnapshotRow {
 }
 
 /**
- * A snapshot row as a commit writes it: the row itself, its snapshot and state value already
- * JSON text (serialised on the runtime's thread while the batch is built: text crosses to the
- * writer thread for a copy, where an object graph costs as much to clone as to stringify and
- * twice that to rebuild on the other side).
+ * A snapshot row as a commit writes it, in the INSERT's column order, the snapshot and state
+ * value as JSON text. Built on the runtime's thread and sent to the writer thread as is: a
+ * tuple of primitives costs the least to copy between threads, where an object graph costs as
+ * much to clone as to stringify and twice that to rebuild on the other side.
  */
-export type SnapshotWrite = SnapshotRow;
+export type SnapshotWrite = [
+  actor_id: string,
+  project_id: string,
+  kind: ActorKindName,
+  machine_id: string,
+  machine_version: number,
+  snapshot: string,
+  state_value: string,
+  passive: 0 | 1,
+  seq: number,
+  updated_at: number,
+  created_at: number,
+];
 
 /** A snapshot row without its JSON: enough to check that this build can restore it. */
 export type SnapshotHead = Pick<SnapshotRow, 'actor_id' | 'project_id' | 'kind' | 'machine_id' | 'machine_version'>;
@@ -42,7 +54,7 @@ export class SnapshotsRepo {
   private readonly deleteStmt;
 
   constructor(db: SqliteDatabase) {
-    this.upsertStmt = db.prepare<[string, string, string, string, number, string, string, number, number, number, number]>(
+    this.upsertStmt = db.prepare<SnapshotWrite>(
       `INSERT INTO actor_snapshots (actor_id, project_id, kind, machine_id, machine_version, snapshot, state_value, passive, seq, updated_at, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(actor_id) DO UPDATE SET machine_id = excluded.machine_id, machine_version = excluded.machine_version,
@@ -70,31 +82,14 @@ export class SnapshotsRepo {
   }
 
   upsert(row: SnapshotWrite): void {
-    this.upsertStmt.run(
-      row.actor_id,
-      row.project_id,
-      row.kind,
-      row.machine_id,
-      row.machine_version,
-      row.snapshot,
-      row.state_value,
-      row.passive,
-      row.seq,
-      row.updated_at,
-      row.created_at,
-    );
+    this.upsertStmt.run(...row);
   }
 
   /** Upserts a batch (one snapshot per actor, a group commit's), SNAPSHOT_CHUNK rows per statement. */
   upsertMany(rows: readonly SnapshotWrite[]): void {
     let i = 0;
     for (; i + SNAPSHOT_CHUNK <= rows.length; i += SNAPSHOT_CHUNK) {
-      const args: unknown[] = [];
-      for (let k = i; k < i + SNAPSHOT_CHUNK; k++) {
-        const r = rows[k]!;
-        args.push(r.actor_id, r.project_id, r.kind, r.machine_id, r.machine_version, r.snapshot, r.state_value, r.passive, r.seq, r.updated_at, r.created_at);
-      }
-      this.chunkStmt.run(args);
+      this.chunkStmt.run(rows.slice(i, i + SNAPSHOT_CHUNK).flat());
     }
     for (; i < rows.length; i++) this.upsert(rows[i]!);
   }
@@ -107,7 +102,8 @@ export class SnapshotsRepo {
   rewriteMany(rows: readonly SnapshotWrite[]): void {
     let missing: SnapshotWrite[] | undefined;
     for (const r of rows) {
-      if (this.rewriteStmt.run(r.machine_id, r.machine_version, r.snapshot, r.state_value, r.seq, r.updated_at, r.actor_id).changes === 0) (missing ??= []).push(r);
+      const [actorId, , , machineId, machineVersion, snapshot, stateValue, , seq, updatedAt] = r;
+      if (this.rewriteStmt.run(machineId, machineVersion, snapshot, stateValue, seq, updatedAt, actorId).changes === 0) (missing ??= []).push(r);
     }
     if (missing) this.upsertMany(missing);
   }

@@ -39,6 +39,48 @@ function toView(r: TaskRow): TaskView {
   };
 }
 
+/**
+ * A task's projection row as a commit sends it (see `SnapshotWrite`): the read model's columns
+ * in the UPDATE's order, the status codes resolved and `depends_on` as JSON text.
+ */
+export type TaskRecord = [
+  id: string,
+  project_id: string,
+  title: string,
+  description: string,
+  status: number,
+  priority: number,
+  assignee_id: string | null,
+  depends_on: string,
+  version: number,
+  blocked_reason: string | null,
+  blocked_from: number | null,
+  attempts: number,
+  created_at: number,
+  updated_at: number,
+];
+
+export function taskRecord(view: TaskView): TaskRecord {
+  const dependsOn = view.depends_on.length === 0 ? '[]' : JSON.stringify(view.depends_on);
+  const blockedFrom = view.blocked_from === null ? null : statusCode(view.blocked_from);
+  return [
+    view.id,
+    view.project_id,
+    view.title,
+    view.description,
+    view.status_code,
+    view.priority,
+    view.assignee_id,
+    dependsOn,
+    view.version,
+    view.blocked_reason,
+    blockedFrom,
+    view.attempts,
+    view.created_at,
+    view.updated_at,
+  ];
+}
+
 /** The `tasks` projection: written from the task actor's read model in each group commit. */
 export class TasksRepo {
   private readonly upsertStmt;
@@ -85,51 +127,15 @@ export class TasksRepo {
   }
 
   upsert(view: TaskView, createdBy: string | null = null): void {
-    const dependsOn = view.depends_on.length === 0 ? '[]' : JSON.stringify(view.depends_on);
-    const blockedFrom = view.blocked_from === null ? null : statusCode(view.blocked_from);
-    const updated = this.updateStmt.run(
-      view.title,
-      view.description,
-      view.status_code,
-      view.priority,
-      view.assignee_id,
-      dependsOn,
-      view.version,
-      view.blocked_reason,
-      blockedFrom,
-      view.attempts,
-      view.updated_at,
-      view.status_code,
-      view.updated_at,
-      view.status_code,
-      view.updated_at,
-      view.status_code,
-      view.id,
-    );
+    this.upsertRecord(taskRecord(view), createdBy);
+  }
+
+  upsertRecord(record: TaskRecord, createdBy: string | null = null): void {
+    const [id, projectId, title, description, status, priority, assigneeId, dependsOn, version, blockedReason, blockedFrom, attempts, createdAt, updatedAt] = record;
+    const updated = this.updateStmt.run(title, description, status, priority, assigneeId, dependsOn, version, blockedReason, blockedFrom, attempts, updatedAt, status, updatedAt, status, updatedAt, status, id);
     if (updated.changes > 0) return;
-    const n = Number(view.id.slice(view.id.lastIndexOf('-') + 1));
-    this.upsertStmt.run(
-      view.id,
-      view.project_id,
-      n,
-      view.title,
-      view.description,
-      view.status_code,
-      view.priority,
-      view.assignee_id,
-      dependsOn,
-      view.version,
-      view.blocked_reason,
-      blockedFrom,
-      view.attempts,
-      createdBy,
-      view.created_at,
-      view.updated_at,
-      view.status_code,
-      view.updated_at,
-      view.status_code,
-      view.updated_at,
-    );
+    const n = Number(id.slice(id.lastIndexOf('-') + 1));
+    this.upsertStmt.run(id, projectId, n, title, description, status, priority, assigneeId, dependsOn, version, blockedReason, blockedFrom, attempts, createdBy, createdAt, updatedAt, status, updatedAt, status, updatedAt);
   }
 
   get(id: string): TaskView | undefined {

@@ -116,9 +116,9 @@ describe('commit rows', () => {
   it('rewrites a snapshot row in place (passive and project kept) and inserts one that is missing', async () => {
     const f = await fixture(new ManualClock(1));
     const row = { actor_id: 'x-1', project_id: 'x', kind: 'task' as const, machine_id: 'task', machine_version: 1, snapshot: '{"a":1}', state_value: '"backlog"', passive: 0, seq: 1, updated_at: 1, created_at: 1 };
-    f.rt.repos.snapshots.rewriteMany([row]);
+    f.rt.repos.snapshots.rewriteMany([['x-1', 'x', 'task', 'task', 1, '{"a":1}', '"backlog"', 0, 1, 1, 1]]);
     expect(f.rt.repos.snapshots.get('x-1')).toEqual(row);
-    f.rt.repos.snapshots.rewriteMany([{ ...row, project_id: 'other', passive: 1, snapshot: '{"a":2}', state_value: '"done"', seq: 2, updated_at: 2, created_at: 9 }]);
+    f.rt.repos.snapshots.rewriteMany([['x-1', 'other', 'task', 'task', 1, '{"a":2}', '"done"', 1, 2, 2, 9]]);
     // Only the snapshot, its state value, seq and update time change; the resident-index columns and creation time stay.
     expect(f.rt.repos.snapshots.get('x-1')).toEqual({ ...row, snapshot: '{"a":2}', state_value: '"done"', seq: 2, updated_at: 2 });
   });
