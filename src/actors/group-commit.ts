@@ -292,8 +292,12 @@ export class GroupCommitter {
     const entries = [...batch.touched.values()];
     // Listeners see the actors before passivation drops done/archived tasks from memory.
     for (const l of this.actorListeners) this.notify(() => l(entries));
-    // An actor a later batch also wrote is passivated by that batch's commit.
-    this.host.committed(entries, (id) => this.isQueued(id));
+    // An actor a later batch also wrote is passivated by that batch's commit. (One set of the
+    // pending actors per commit: asking `isQueued` per actor walks the whole queue each time.)
+    const pending = new Set<string>();
+    for (const q of this.queue) for (const id of q.unit.touched.keys()) pending.add(id);
+    for (const b of this.inFlight) for (const id of b.touched.keys()) pending.add(id);
+    this.host.committed(entries, (id) => pending.has(id));
     const units = batch.queued.map((q) => q.unit);
     for (const l of this.unitListeners) this.notify(() => l(units));
     for (const q of batch.queued) q.resolve();
