@@ -1,10 +1,10 @@
 /**
  * Runtime benchmark (npm run bench:runtime). Prints progress, then as its LAST line one JSON
- * object: bare XState throughput, the host in memory, the host with durable group commit (as the
- * server runs it: the writer thread and the server's default batch size; and inline beside it), their
- * ratio (median of interleaved rounds; wall clock and CPU time), restore speed ("ready" with lazy
- * activation, and "all created"), and resident memory for 100k tasks + 10k agents (measured in a
- * child process with --expose-gc).
+ * object: bare XState throughput (also with the durable run's lives interleaved), the host in
+ * memory, the host with durable group commit (as the server runs it: the writer thread and the
+ * server's default batch size; and inline beside it), their ratio (median of interleaved rounds;
+ * wall clock and CPU time), restore speed ("ready" with lazy activation, and "all created"), and
+ * resident memory for 100k tasks + 10k agents (measured in a child process with --expose-gc).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -79,6 +79,32 @@ function bareRun(tasks: number): { rate: number; cpuRate: number } {
     actor.send({ type: 'submit', by: HUMAN });
   }
   return { rate: (tasks * EVENTS_PER_TASK) / ((performance.now() - t0) / 1000), cpuRate: (tasks * EVENTS_PER_TASK) / ((cpuMs() - c0) / 1000) };
+}
+
+/**
+ * Bare XState with the lives interleaved as the durable run holds them: `width` tasks created,
+ * then each event sent to all of them in turn, so every actor waits for the others between its
+ * events (as it waits for its commit) and its snapshots outlive the young generation. No host,
+ * no persistence: what keeping that many lives in flight costs XState itself.
+ */
+function bareInterleaved(tasks: number, width: number): number {
+  const steps = [
+    { type: 'start', by: HUMAN, deps_done: true },
+    { type: 'block', by: HUMAN, reason: 'waiting' },
+    { type: 'unblock', by: HUMAN, answer: 'go' },
+    { type: 'submit', by: HUMAN },
+  ] as const;
+  const t0 = performance.now();
+  for (let lo = 1; lo <= tasks; lo += width) {
+    const actors = [];
+    for (let i = lo; i < lo + width && i <= tasks; i++) {
+      const actor = createActor(taskMachine, { input: input(`bench-${i}`) });
+      actor.start();
+      actors.push(actor);
+    }
+    for (const event of steps) for (const actor of actors) actor.send({ ...event });
+  }
+  return (tasks * EVENTS_PER_TASK) / ((performance.now() - t0) / 1000);
 }
 
 async function openBench(commitThread = SERVER_COMMIT.thread): Promise<{ dir: string; store: Store; rt: Runtime }> {
@@ -297,15 +323,16 @@ async function main(): Promise<void> {
   // BENCH_ROUNDS rounds and the ratio is the median of the per-round ratios (wall clock), with
   // the CPU-time ratio beside it (what each run cost this process, whatever else ran).
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-  const perRound: { bare: number; durable: number; ratio: number; cpuRatio: number; transactions: number; inlineRatio: number }[] = [];
+  const perRound: { bare: number; interleaved: number; durable: number; ratio: number; cpuRatio: number; transactions: number; inlineRatio: number }[] = [];
   for (let r = 0; r < rounds; r++) {
     const b = bareRun(tasks);
+    const interleaved = bareInterleaved(tasks, IN_FLIGHT);
     const d = await durable(tasks, IN_FLIGHT);
     // The same run with the commit on the runtime's thread: what the writer thread adds.
     const inline = await durable(tasks, IN_FLIGHT, false);
-    perRound.push({ bare: b.rate, durable: d.rate, ratio: d.rate / b.rate, cpuRatio: d.cpuRate / b.cpuRate, transactions: d.transactions, inlineRatio: inline.rate / b.rate });
+    perRound.push({ bare: b.rate, interleaved, durable: d.rate, ratio: d.rate / b.rate, cpuRatio: d.cpuRate / b.cpuRate, transactions: d.transactions, inlineRatio: inline.rate / b.rate });
     console.log(
-      `round ${r + 1}: bare ${b.rate.toFixed(0)} ev/s · durable ${d.rate.toFixed(0)} ev/s in ${d.transactions} transactions · ratio ${(d.rate / b.rate).toFixed(3)} (cpu ${(d.cpuRate / b.cpuRate).toFixed(3)}) · inline ${inline.rate.toFixed(0)} ev/s, ratio ${(inline.rate / b.rate).toFixed(3)}`,
+      `round ${r + 1}: bare ${b.rate.toFixed(0)} ev/s (${IN_FLIGHT} interleaved ${interleaved.toFixed(0)}) · durable ${d.rate.toFixed(0)} ev/s in ${d.transactions} transactions · ratio ${(d.rate / b.rate).toFixed(3)} (cpu ${(d.cpuRate / b.cpuRate).toFixed(3)}) · inline ${inline.rate.toFixed(0)} ev/s, ratio ${(inline.rate / b.rate).toFixed(3)}`,
     );
   }
   // BENCH_RATIO_ONLY=1: stop after the rounds (a quick look at the ratio while working on it).
@@ -350,6 +377,8 @@ async function main(): Promise<void> {
       durable_ratio_cpu: Number(median(perRound.map((r) => r.cpuRatio)).toFixed(3)),
       // The commit inline on the runtime's thread (group_commit.thread = false).
       durable_ratio_inline: Number(median(perRound.map((r) => r.inlineRatio)).toFixed(3)),
+      // Bare XState with IN_FLIGHT lives interleaved (no host): what holding them costs XState alone.
+      bare_interleaved_events_per_s: Math.round(median(perRound.map((r) => r.interleaved))),
       // The same rows written with no actor at all. Inline, bare + floor in turn bound durable from
       // above; on the writer thread the floor alone does (floor / bare).
       sqlite_floor_events_per_s: Math.round(floorRate),
