@@ -32,12 +32,12 @@ type MachineEvent = EventObject & { by: By };
 const swallowActorError = { error: () => undefined };
 
 /**
- * `actor.getPersistedSnapshot()`, written once per actor per commit. For a machine snapshot with no child actors and
- * no history it is built directly from the snapshot's fields, in the order XState's own
- * persisted form has them (status, output, error, value, historyValue, context, children), which
- * serialises to the same text: XState's version copies the snapshot with an object rest and
- * walks the context for actor refs (our machines keep none there; a context holding one goes
- * through XState, see `plainContext`), a large share of a commit's CPU.
+ * `actor.getPersistedSnapshot()`, written once per actor per commit. For a machine snapshot with
+ * no child actors and no history it is built directly from the snapshot's fields, in the order
+ * XState's own persisted form has them (status, output, error, value, historyValue, context,
+ * children), which serialises to the same text: XState's version copies the snapshot with an
+ * object rest and walks the context for actor refs (our machines keep none there; a context
+ * holding one goes through XState, see `plainContext`), a large share of a commit's CPU.
  */
 function persisted(actor: AnyActor, snap: AnyMachineSnapshot): unknown {
   if (!isEmpty(snap.children) || !isEmpty(snap.historyValue) || !plainContext(snap.context)) return actor.getPersistedSnapshot();

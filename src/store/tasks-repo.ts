@@ -40,8 +40,8 @@ function toView(r: TaskRow): TaskView {
 }
 
 /**
- * A task's projection row as a commit sends it (see `SnapshotWrite`): the read model's columns
- * in the UPDATE's order, the status codes resolved and `depends_on` as JSON text.
+ * A task's projection row as a commit sends it (see `SnapshotWrite`): the read model's columns,
+ * the status codes resolved and `depends_on` as JSON text.
  */
 export type TaskRecord = [
   id: string,
@@ -60,6 +60,7 @@ export type TaskRecord = [
   updated_at: number,
 ];
 
+/** The projection row of a task's read model. */
 export function taskRecord(view: TaskView): TaskRecord {
   const dependsOn = view.depends_on.length === 0 ? '[]' : JSON.stringify(view.depends_on);
   const blockedFrom = view.blocked_from === null ? null : statusCode(view.blocked_from);
