@@ -188,9 +188,9 @@ async function durable(tasks: number, inFlight: number, commitThread = SERVER_CO
 /**
  * The SQLite floor of the durable run: the same rows (event, snapshot, tasks projection per
  * event; values taken from one real task life) written through the same repositories in the
- * same batches, each payload and snapshot serialised as the commit does, with no actor and no view. No
- * runtime can commit faster than this on this machine, so `durable / floor` is what the host
- * adds on top of SQLite.
+ * same batches, each payload and snapshot serialised as the commit does, with no actor and no
+ * view. No runtime can commit faster than this on this machine, so `durable / floor` is what
+ * the host adds on top of SQLite.
  */
 async function sqliteFloor(tasks: number, inFlight: number): Promise<number> {
   const { dir, store, rt } = await openBench();
