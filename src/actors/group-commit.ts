@@ -17,7 +17,6 @@ export interface GroupCommitOptions {
   threadMinBatch: number;
 }
 
-
 /** A batch at least this large is written at the end of the current event-loop turn. */
 const EAGER_BATCH = 32;
 
@@ -72,9 +71,10 @@ interface Batch {
  * after that commit; if it fails every unit fails and the touched actors roll back.
  *
  * With a `CommitWriter` the transaction runs on the writer thread: the batch is built here as
- * recorded writes (seqs, event rows, snapshot and projection rows) and serialised and committed
- * there while the next batch is built (batches are answered in order). A batch holding a write that must read in the transaction
- * (`needsInline`) is written inline, after the writer has drained.
+ * recorded writes (seqs; event, snapshot and projection rows as tuples, their JSON already text)
+ * and committed there while the next batch is built (batches are answered in order). A batch
+ * holding a write that must read in the transaction (`needsInline`) is written inline, after
+ * the writer has drained.
  */
 export class GroupCommitter {
   private queue: Queued[] = [];
@@ -368,7 +368,7 @@ export class GroupCommitter {
       const view = last?.payload.view ?? entry.spec.view(snap, entry.meta);
       entry.spec.project(writes, view, snap, entry.meta);
       const passive = entry.spec.isPassive(snap) ? 1 : 0;
-      const row = this.host.persistedRow(entry, last?.seq ?? this.lastSeq.get(entry.projectId) ?? 0, last, passive);
+      const row = this.host.persistedRow(entry, snap, last?.seq ?? this.lastSeq.get(entry.projectId) ?? 0, last, passive);
       (passive === entry.storedPassive ? rewrites : upserts).push(row);
       // What the next batch compares with (it is built before this one is answered).
       entry.storedPassive = passive;

@@ -315,9 +315,8 @@ export class ActorHost {
     this.dormant.clear();
   }
 
-  /** What the commit writes for one actor (once per actor per batch), `passive` as the caller found it. */
-  persistedRow(entry: ResidentActor, seq: number, lastEvent: CommittedEvent | undefined, passive: 0 | 1): SnapshotWrite {
-    const snap = this.snapshot(entry);
+  /** What the commit writes for one actor (once per actor per batch): `snap` is its snapshot now. */
+  persistedRow(entry: ResidentActor, snap: AnyMachineSnapshot, seq: number, lastEvent: CommittedEvent | undefined, passive: 0 | 1): SnapshotWrite {
     const spec = entry.spec;
     const stateValue = JSON.stringify(lastEvent ? lastEvent.payload.state_value : snap.value);
     return [entry.id, entry.projectId, spec.kind, spec.machineId, spec.machineVersion, JSON.stringify(persisted(entry.actor, snap)), stateValue, passive, seq, entry.meta.updated_at, entry.meta.created_at];

@@ -2,11 +2,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRuntime, type ProjectFiles, type Runtime, type RuntimeOptions } from '../../src/actors/index.js';
-import type { By, CommandEnvelope, CommandName, CommandParams } from '../../src/core/index.js';
+import { isMissionError, type By, type CommandEnvelope, type CommandName, type CommandParams } from '../../src/core/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { Workspace, createProjectFiles } from '../../src/workspace/index.js';
 
 export const ADMIN: By = { kind: 'human', userId: 1, username: 'ada', role: 'admin' };
+
+/** The error code a command fails with, or 'OK' when it succeeds. */
+export async function errorCode(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    if (isMissionError(err)) return err.code;
+    throw err;
+  }
+  return 'OK';
+}
 
 export function agentBy(soulId: string, projectId: string, isLead = false): By {
   return { kind: 'agent', instanceId: `${soulId}:${projectId}`, soulId, isLead };

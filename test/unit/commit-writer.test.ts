@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isMissionError, type TaskView } from '../../src/core/index.js';
+import type { TaskView } from '../../src/core/index.js';
 import { CommitWriter, createBackup, verifyBackup, type WriteFailure } from '../../src/store/index.js';
-import { openRuntime, type RuntimeFixture } from '../support/runtime-fixture.js';
+import { errorCode, openRuntime, type RuntimeFixture } from '../support/runtime-fixture.js';
 
 /**
  * The group commit on the writer thread (`commitThread: true`): batches are built on the
@@ -33,16 +33,6 @@ function seqs(f: RuntimeFixture): number[] {
 function storedState(f: RuntimeFixture, id: string): unknown {
   const row = f.store.db.prepare('SELECT state_value FROM actor_snapshots WHERE actor_id = ?').get(id) as { state_value: string } | undefined;
   return row ? JSON.parse(row.state_value) : undefined;
-}
-
-async function failure(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    if (isMissionError(err)) return err.code;
-    throw err;
-  }
-  throw new Error('expected the command to fail');
 }
 
 describe('group commit on the writer thread', () => {
@@ -84,8 +74,8 @@ describe('group commit on the writer thread', () => {
     const tasks = (await Promise.all([1, 2, 3].map((i) => f.exec('task.create', { project_id: 'vanguard', title: `t${i}` })))) as TaskView[];
     const before = seqs(f);
     f.store.db.exec("CREATE TRIGGER refuse_start BEFORE INSERT ON events WHEN NEW.type = 'task.moved' AND NEW.actor_id = 'vanguard-1' BEGIN SELECT RAISE(ABORT, 'refused by test'); END");
-    const first = failure(f.exec('task.move', { task_id: tasks[0]!.id, new_status: 'in_progress' }));
-    const behind = failure(f.exec('task.move', { task_id: tasks[1]!.id, new_status: 'in_progress' }));
+    const first = errorCode(f.exec('task.move', { task_id: tasks[0]!.id, new_status: 'in_progress' }));
+    const behind = errorCode(f.exec('task.move', { task_id: tasks[1]!.id, new_status: 'in_progress' }));
     expect(await first).toBe('STORE_UNAVAILABLE');
     // Built on the refused batch (its seqs follow it): refused by the thread without a write.
     expect(await behind).toBe('STORE_UNAVAILABLE');
@@ -111,9 +101,9 @@ describe('group commit on the writer thread', () => {
     const task = (await f.exec('task.create', { project_id: 'vanguard', title: 't' })) as TaskView;
     const before = seqs(f);
     f.store.db.exec("CREATE TRIGGER refuse_start BEFORE INSERT ON events WHEN NEW.type = 'task.moved' BEGIN SELECT RAISE(ABORT, 'refused by test'); END");
-    const move = failure(f.exec('task.move', { task_id: task.id, new_status: 'in_progress' }));
+    const move = errorCode(f.exec('task.move', { task_id: task.id, new_status: 'in_progress' }));
     // A comment's fan-out reads in the transaction: it is written inline, after the thread drained.
-    const comment = failure(f.exec('task.comment', { task_id: task.id, text: 'on it' }));
+    const comment = errorCode(f.exec('task.comment', { task_id: task.id, text: 'on it' }));
     expect(await move).toBe('STORE_UNAVAILABLE');
     expect(await comment).toBe('STORE_UNAVAILABLE');
     expect(f.rt.host.find(task.id)!.actor.getSnapshot().value).toBe('backlog');
@@ -128,7 +118,7 @@ describe('group commit on the writer thread', () => {
     const f = await threaded();
     const settings = f.store.db.prepare("SELECT settings FROM projects WHERE id = 'vanguard'").get();
     const bad = f.rt.runInternal((unit) => unit.after.push((w) => w.projects.setSettings('vanguard', { hook: () => 1 }, unit.now)));
-    expect(await failure(bad)).toBe('STORE_UNAVAILABLE');
+    expect(await errorCode(bad)).toBe('STORE_UNAVAILABLE');
     expect(f.store.db.prepare("SELECT settings FROM projects WHERE id = 'vanguard'").get()).toEqual(settings);
     await f.exec('task.create', { project_id: 'vanguard', title: 'after' });
     const all = seqs(f);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../../src/actors/bus/index.js';
 import { MissionError, ManualClock, type AgentView, type CommittedEvent, type ProjectView, type SoulView, type TaskView } from '../../src/core/index.js';
-import { ADMIN, agentBy, openRuntime, type RuntimeFixture } from '../support/runtime-fixture.js';
+import { ADMIN, agentBy, errorCode, openRuntime, type RuntimeFixture } from '../support/runtime-fixture.js';
 
 const open: RuntimeFixture[] = [];
 afterEach(async () => {
@@ -12,16 +12,6 @@ async function fixture(opts: Parameters<typeof openRuntime>[0] = {}): Promise<Ru
   const f = await openRuntime({ clock: new ManualClock(), scheduling: false, ...opts });
   open.push(f);
   return f;
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof MissionError) return err.code;
-    throw err;
-  }
-  return 'OK';
 }
 
 const shuri = agentBy('shuri', 'vanguard');
@@ -46,8 +36,8 @@ describe('runtime commands', () => {
     const b = (await f.exec('soul.update', { soul_id: 'shuri', soul_md: '# Shuri v2' })) as SoulView;
     expect(b).toMatchObject({ version: 2, role: 'engineer', soul_md: '# Shuri v2' });
     expect(f.rt.repos.souls.version('shuri', 1)!.soul_md).toBe('# Shuri v1');
-    expect(await code(f.exec('soul.create', { soul_id: 'shuri', name: 'again' }))).toBe('CONFLICT');
-    expect(await code(f.exec('soul.update', { soul_id: 'nobody', name: 'x' }))).toBe('NOT_FOUND');
+    expect(await errorCode(f.exec('soul.create', { soul_id: 'shuri', name: 'again' }))).toBe('CONFLICT');
+    expect(await errorCode(f.exec('soul.update', { soul_id: 'nobody', name: 'x' }))).toBe('NOT_FOUND');
   });
 
   it('initialises a project with its instances and refuses reused ids, unknown souls and unsafe deadman settings', async () => {
@@ -58,8 +48,8 @@ describe('runtime commands', () => {
     expect(types(f)).toEqual(['project.created', 'agent.created', 'agent.created']);
     const agent = f.rt.repos.agents.get('jarvis:vanguard')!;
     expect(agent).toMatchObject({ state: 'idle', soul_id: 'jarvis', driver: 'simulated' });
-    expect(await code(f.exec('project.init', { project_name: 'Vanguard' }))).toBe('CONFLICT');
-    expect(await code(f.exec('project.init', { project_name: 'Other', base_id: 'ghost' }))).toBe('NOT_FOUND');
+    expect(await errorCode(f.exec('project.init', { project_name: 'Vanguard' }))).toBe('CONFLICT');
+    expect(await errorCode(f.exec('project.init', { project_name: 'Other', base_id: 'ghost' }))).toBe('NOT_FOUND');
     // SPEC §4: deadman_timeout < 2 × pulse_interval + pulse_timeout is refused, naming the keys.
     let err: MissionError | null = null;
     try {
@@ -105,11 +95,11 @@ describe('runtime commands', () => {
     const f = await fixture({ limits: { max_projects: 1, max_instances_per_project: 2, max_tasks_per_project: 2 } });
     await squad(f);
     await f.exec('soul.create', { soul_id: 'third', name: 'Third' });
-    expect(await code(f.exec('project.init', { project_name: 'Second' }))).toBe('LIMIT_EXCEEDED');
-    expect(await code(f.exec('agent.create', { project_id: 'vanguard', soul_id: 'third' }))).toBe('LIMIT_EXCEEDED');
+    expect(await errorCode(f.exec('project.init', { project_name: 'Second' }))).toBe('LIMIT_EXCEEDED');
+    expect(await errorCode(f.exec('agent.create', { project_id: 'vanguard', soul_id: 'third' }))).toBe('LIMIT_EXCEEDED');
     await f.exec('task.create', { project_id: 'vanguard', title: 'a' });
     await f.exec('task.create', { project_id: 'vanguard', title: 'b' });
-    expect(await code(f.exec('task.create', { project_id: 'vanguard', title: 'c' }))).toBe('LIMIT_EXCEEDED');
+    expect(await errorCode(f.exec('task.create', { project_id: 'vanguard', title: 'c' }))).toBe('LIMIT_EXCEEDED');
     expect(f.rt.repos.tasks.count('vanguard')).toBe(2);
     expect(f.rt.repos.agents.get('third:vanguard')).toBeUndefined();
   });
@@ -121,20 +111,20 @@ describe('runtime commands', () => {
     const build = (await f.exec('task.create', { project_id: 'vanguard', title: 'Build', assignee_id: 'shuri', depends_on: ['vanguard-1'] })) as TaskView;
     expect(build.id).toBe('vanguard-2');
     // Refused while the dependency is not done.
-    expect(await code(f.exec('task.move', { task_id: 'vanguard-2', new_status: 'In-Progress' }, shuri))).toBe('ILLEGAL_TRANSITION');
+    expect(await errorCode(f.exec('task.move', { task_id: 'vanguard-2', new_status: 'In-Progress' }, shuri))).toBe('ILLEGAL_TRANSITION');
     await f.exec('task.move', { task_id: 'vanguard-1', new_status: 1 });
     await f.exec('task.move', { task_id: 'vanguard-1', new_status: 'Done' });
     const started = (await f.exec('task.move', { task_id: 'vanguard-2', new_status: 'in_progress' }, shuri)) as TaskView;
     expect(started.status).toBe('in_progress');
     expect(f.rt.repos.agents.get('shuri:vanguard')).toMatchObject({ current_task_id: 'vanguard-2', working: 1 });
-    expect(await code(f.exec('task.update', { task_id: 'vanguard-2', title: 'Build it', expected_version: 1 }))).toBe('CONFLICT');
+    expect(await errorCode(f.exec('task.update', { task_id: 'vanguard-2', title: 'Build it', expected_version: 1 }))).toBe('CONFLICT');
     const updated = (await f.exec('task.update', { task_id: 'vanguard-2', title: 'Build it', expected_version: started.version }, shuri)) as TaskView;
     expect(updated.title).toBe('Build it');
     const done = (await f.exec('task.move', { task_id: 'vanguard-2', new_status: 'done' }, shuri)) as TaskView;
     expect(done.status).toBe('done');
     expect(f.rt.repos.agents.get('shuri:vanguard')).toMatchObject({ current_task_id: null, working: 0 });
-    expect(await code(f.exec('task.move', { task_id: 'vanguard-2', new_status: 'nonsense' }))).toBe('INVALID_INPUT');
-    expect(await code(f.exec('task.move', { task_id: 'vanguard-99', new_status: 'done' }))).toBe('NOT_FOUND');
+    expect(await errorCode(f.exec('task.move', { task_id: 'vanguard-2', new_status: 'nonsense' }))).toBe('INVALID_INPUT');
+    expect(await errorCode(f.exec('task.move', { task_id: 'vanguard-99', new_status: 'done' }))).toBe('NOT_FOUND');
   });
 
   it('blocks on request_help, stops the instance, and unblocks with the answer as a notification', async () => {
@@ -169,14 +159,14 @@ describe('runtime commands', () => {
     const token = f.store.db.prepare(`SELECT revoked_at FROM api_tokens WHERE token_hash = 'h1'`).get() as { revoked_at: number | null };
     expect(token.revoked_at).not.toBeNull();
     expect(f.rt.host.isResident('shuri:vanguard')).toBe(false);
-    expect(await code(f.exec('agent.create', { project_id: 'vanguard', soul_id: 'shuri' }))).toBe('CONFLICT');
-    expect(await code(f.exec('agent.pause', { instance_id: 'shuri:vanguard' }))).toBe('ILLEGAL_TRANSITION');
+    expect(await errorCode(f.exec('agent.create', { project_id: 'vanguard', soul_id: 'shuri' }))).toBe('CONFLICT');
+    expect(await errorCode(f.exec('agent.pause', { instance_id: 'shuri:vanguard' }))).toBe('ILLEGAL_TRANSITION');
   });
 
   it('pauses, resumes and upgrades an instance (only operators), keeping its work', async () => {
     const f = await fixture();
     await squad(f);
-    expect(await code(f.exec('agent.pause', { instance_id: 'shuri:vanguard' }, jarvis))).toBe('ILLEGAL_TRANSITION');
+    expect(await errorCode(f.exec('agent.pause', { instance_id: 'shuri:vanguard' }, jarvis))).toBe('ILLEGAL_TRANSITION');
     expect(((await f.exec('agent.pause', { instance_id: 'shuri:vanguard' })) as AgentView).state).toBe('paused');
     expect(f.rt.repos.agents.get('shuri:vanguard')!.next_pulse_at).toBeNull();
     const resumed = (await f.exec('agent.resume', { instance_id: 'shuri:vanguard' })) as AgentView;
@@ -217,8 +207,8 @@ describe('runtime commands', () => {
     await f.exec('task.create', { project_id: 'vanguard', title: 'T' });
     const r = (await f.exec('inspect.send', { actor_id: 'vanguard-1', event: { type: 'start', deps_done: true } })) as { state_value: unknown };
     expect(r.state_value).toBe('in_progress');
-    expect(await code(f.exec('inspect.send', { actor_id: 'vanguard-1', event: { type: 'deadman_expire' } }))).toBe('ILLEGAL_TRANSITION');
-    expect(await code(f.exec('inspect.send', { actor_id: 'nobody', event: { type: 'start' } }))).toBe('NOT_FOUND');
+    expect(await errorCode(f.exec('inspect.send', { actor_id: 'vanguard-1', event: { type: 'deadman_expire' } }))).toBe('ILLEGAL_TRANSITION');
+    expect(await errorCode(f.exec('inspect.send', { actor_id: 'nobody', event: { type: 'start' } }))).toBe('NOT_FOUND');
     expect(f.rt.repos.tasks.get('vanguard-1')!.status).toBe('in_progress');
   });
 
@@ -226,10 +216,10 @@ describe('runtime commands', () => {
     const f = await fixture();
     await squad(f);
     expect(((await f.exec('project.archive', { project_id: 'vanguard' })) as ProjectView).archived).toBe(true);
-    expect(await code(f.exec('task.create', { project_id: 'vanguard', title: 'late' }))).toBe('ILLEGAL_TRANSITION');
+    expect(await errorCode(f.exec('task.create', { project_id: 'vanguard', title: 'late' }))).toBe('ILLEGAL_TRANSITION');
     await f.exec('project.delete', { project_id: 'vanguard' }, ADMIN);
     expect(f.rt.repos.projects.get('vanguard')!.deleted_at).not.toBeNull();
     expect(f.rt.repos.agents.inProject('vanguard').map((a) => a.state)).toEqual(['destroyed', 'destroyed']);
-    expect(await code(f.exec('project.init', { project_name: 'Vanguard' }))).toBe('CONFLICT');
+    expect(await errorCode(f.exec('project.init', { project_name: 'Vanguard' }))).toBe('CONFLICT');
   });
 });

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EffectQueue, groupAlive, type AgentDriver, type RuntimeLogger } from '../../src/actors/index.js';
-import { ManualClock, isMissionError, processIdentity, type AgentView, type TaskView } from '../../src/core/index.js';
+import { ManualClock, processIdentity, type AgentView, type TaskView } from '../../src/core/index.js';
 import { Workspace, createProjectFiles } from '../../src/workspace/index.js';
 import { RecordingDriver } from '../support/recording-driver.js';
-import { agentBy, openRuntime, type RuntimeFixture } from '../support/runtime-fixture.js';
+import { agentBy, errorCode, openRuntime, type RuntimeFixture } from '../support/runtime-fixture.js';
 
 const open: RuntimeFixture[] = [];
 afterEach(async () => {
@@ -20,16 +20,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 function recordingLogger(): RuntimeLogger & { errors: string[] } {
   const errors: string[] = [];
   return { errors, info: () => undefined, warn: () => undefined, error: (obj, msg) => void errors.push(`${msg ?? ''} ${JSON.stringify(obj)}`) };
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    if (isMissionError(err)) return err.code;
-    throw err;
-  }
-  return 'OK';
 }
 
 async function squad(f: RuntimeFixture, souls: string[], projectName = 'Vanguard'): Promise<void> {
@@ -132,8 +122,8 @@ describe('runtime follow-ups', () => {
     expect(pending('jarvis:vanguard')).toEqual([{ kind: 'message', delivered_at: null }]);
     expect(pending('wanda:vanguard')).toEqual([{ kind: 'mention', delivered_at: null }]);
     expect(pending('shuri:vanguard')).toEqual([]);
-    expect(await code(f.exec('message.send', { to: 'shuri', text: 'note to self' }, shuri))).toBe('INVALID_INPUT');
-    expect(await code(f.exec('message.send', { to: 'vision', text: 'hello' }, shuri))).toBe('NOT_FOUND');
+    expect(await errorCode(f.exec('message.send', { to: 'shuri', text: 'note to self' }, shuri))).toBe('INVALID_INPUT');
+    expect(await errorCode(f.exec('message.send', { to: 'vision', text: 'hello' }, shuri))).toBe('NOT_FOUND');
 
     await f.exec('agent.pulse_now', { instance_id: 'wanda:vanguard' });
     await f.rt.settled();
@@ -247,7 +237,7 @@ describe('runtime follow-ups', () => {
     expect(f.rt.repos.agents.get('shuri:vanguard')!.deadman_at).toBe(clock.now() + 300_000);
 
     // 2 × 60 + 120 = 240 > 200: refused, nothing changes.
-    expect(await code(Promise.resolve().then(() => f.rt.updateSettings({ defaults: { pulse_interval: 60, pulse_timeout: 120, deadman_timeout: 200 } })))).toBe('INVALID_INPUT');
+    expect(await errorCode(Promise.resolve().then(() => f.rt.updateSettings({ defaults: { pulse_interval: 60, pulse_timeout: 120, deadman_timeout: 200 } })))).toBe('INVALID_INPUT');
     expect(f.rt.settings('vanguard').deadman_timeout).toBe(300);
 
     f.rt.updateSettings({ defaults: { pulse_interval: 60, pulse_timeout: 120, deadman_timeout: 900 }, limits: { max_projects: 2 } });
@@ -256,7 +246,7 @@ describe('runtime follow-ups', () => {
     clock.advance(10_000);
     await f.exec('control.log_event', { thought: 'alive', action: 'typing' }, agentBy('shuri', 'vanguard'));
     expect((f.rt.repos.agents.get('shuri:vanguard') as unknown as AgentView).deadman_at).toBe(clock.now() + 900_000);
-    expect(await code(f.exec('project.init', { project_name: 'Third' }))).toBe('LIMIT_EXCEEDED');
+    expect(await errorCode(f.exec('project.init', { project_name: 'Third' }))).toBe('LIMIT_EXCEEDED');
     expect((f.rt.repos.tasks.get('vanguard-1') as TaskView).status).toBe('in_progress');
   });
 
@@ -265,8 +255,8 @@ describe('runtime follow-ups', () => {
     open.push(f);
     await squad(f, ['shuri']);
     const send = (settings: object): Promise<unknown> => f.exec('inspect.send', { actor_id: 'vanguard', event: { type: 'settings_changed', settings } });
-    expect(await code(send({ deadman_timeout: 100 }))).toBe('INVALID_INPUT');
-    expect(await code(send({ pulse_interval: 'often' }))).toBe('INVALID_INPUT');
+    expect(await errorCode(send({ deadman_timeout: 100 }))).toBe('INVALID_INPUT');
+    expect(await errorCode(send({ pulse_interval: 'often' }))).toBe('INVALID_INPUT');
     expect(f.rt.settings('vanguard').deadman_timeout).toBe(300);
     await send({ pulse_interval: 30, deadman_timeout: 400 });
     expect(f.rt.settings('vanguard')).toMatchObject({ pulse_interval: 30, deadman_timeout: 400 });
