@@ -114,7 +114,9 @@ export function StatechartView({ chart, active }: { chart: Chart; active: Set<st
         type: 'bounds' as const,
         position: { x: bounds.x, y: bounds.y },
         data: {},
-        style: { width: bounds.width, height: bounds.height, pointerEvents: 'none' },
+        width: bounds.width,
+        height: bounds.height,
+        style: { pointerEvents: 'none' },
         draggable: false,
         selectable: false,
         focusable: false,
@@ -126,7 +128,11 @@ export function StatechartView({ chart, active }: { chart: Chart; active: Set<st
         position: { x: n.x, y: n.y },
         ...(n.parentId ? { parentId: n.parentId, extent: 'parent' as const } : {}),
         data: { label: n.key, active: active.has(n.id), compound: n.compound, final: n.final, initial: n.initial, parallel: n.parallel },
-        style: { width: n.width, height: n.height },
+        // Fixed dimensions (the layout's): React Flow shows a node at once, where a node known only
+        // by its style stays hidden until measured, and is hidden again whenever the live state
+        // changes (every node is a new object then), which on a busy agent can be all the time.
+        width: n.width,
+        height: n.height,
         draggable: false,
         selectable: false,
         zIndex: n.compound ? 0 : 1,
