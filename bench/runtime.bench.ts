@@ -12,11 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createActor } from 'xstate';
-import { CommitUnit, createRuntime, type ProjectFiles, type Runtime } from '../src/actors/index.js';
+import { CommitUnit, createRuntime, taskRecord, type ProjectFiles, type Runtime } from '../src/actors/index.js';
 import { configSchema } from '../src/config/index.js';
 import type { By, CommandEnvelope, TaskView } from '../src/core/index.js';
 import { taskMachine, type TaskInput } from '../src/machines/index.js';
-import { createRepositories, openStore, type EventRecord, type SnapshotWrite, type Store } from '../src/store/index.js';
+import { createRepositories, openStore, type EventRecord, type Store, type TaskRecord } from '../src/store/index.js';
 
 const HUMAN: By = { kind: 'human', userId: 1, username: 'bench', role: 'admin' };
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -186,11 +186,11 @@ async function durable(tasks: number, inFlight: number, commitThread = SERVER_CO
 }
 
 /**
- * The SQLite floor of the durable run: the same rows (event, snapshot, tasks projection per
- * event; values taken from one real task life) written through the same repositories in the
- * same batches, each payload and snapshot serialised as the commit does, with no actor and no
- * view. No runtime can commit faster than this on this machine, so `durable / floor` is what
- * the host adds on top of SQLite.
+ * The SQLite floor of the durable run: the same rows (an event row and the task's row, its
+ * snapshot, per event; values taken from one real task life) written through the same
+ * repositories in the same batches, each payload serialised as the commit does, with no actor
+ * and no view. No runtime can commit faster than this on this machine, so `durable / floor` is
+ * what the host adds on top of SQLite.
  */
 async function sqliteFloor(tasks: number, inFlight: number): Promise<number> {
   const { dir, store, rt } = await openBench();
@@ -198,10 +198,14 @@ async function sqliteFloor(tasks: number, inFlight: number): Promise<number> {
   await hostLife(rt, 0, (unit) => rt.committer.enqueue(unit));
   const repos = createRepositories(store.db);
   const events = repos.events.forActor('bench-0').reverse();
-  const stored = repos.snapshots.get('bench-0')!;
-  const snapshot: unknown = JSON.parse(stored.snapshot);
-  const views = events.map((e) => e.payload.view as TaskView);
   await rt.stop();
+  // The task's row after each of its events, as the commit builds it.
+  const actor = createActor(taskMachine, { input: input('bench-0') }).start();
+  const steps = [{ type: 'create' }, { type: 'start', by: HUMAN, deps_done: true }, { type: 'block', by: HUMAN, reason: 'waiting' }, { type: 'unblock', by: HUMAN, answer: 'go' }, { type: 'submit', by: HUMAN }] as const;
+  const records = steps.map((event) => {
+    if (event.type !== 'create') actor.send(event);
+    return taskRecord(actor.getSnapshot(), { created_at: Date.now(), updated_at: Date.now() }, 0);
+  });
   let seq = repos.projects.lastSeq('bench') ?? 0;
   const t0 = performance.now();
   for (let lo = 1; lo <= tasks; lo += inFlight) {
@@ -209,18 +213,16 @@ async function sqliteFloor(tasks: number, inFlight: number): Promise<number> {
     for (let step = 0; step < EVENTS_PER_TASK; step++) {
       repos.transaction(() => {
         const rows: EventRecord[] = [];
-        const snaps: SnapshotWrite[] = [];
         for (let i = lo; i < hi; i++) {
           const id = `bench-${i}`;
           const e = events[step]!;
           rows.push([e.project_id, ++seq, e.ts, e.type, e.actor_kind, id, JSON.stringify(e.payload), e.idempotency_key]);
-          repos.tasks.upsert({ ...views[step]!, id });
-          const passive = step === EVENTS_PER_TASK - 1 ? 1 : 0;
-          snaps.push([id, stored.project_id, stored.kind, stored.machine_id, stored.machine_version, JSON.stringify(snapshot), stored.state_value, passive, seq, stored.updated_at, stored.created_at]);
+          const record = [...records[step]!] as TaskRecord;
+          record[0] = id;
+          record[16] = seq;
+          repos.tasks.upsertRecord(record);
         }
         repos.events.appendMany(rows);
-        if (step === 0) repos.snapshots.upsertMany(snaps);
-        else repos.snapshots.rewriteMany(snaps);
         repos.projects.setLastSeq('bench', seq);
       });
     }

@@ -67,7 +67,7 @@ interface Batch {
 /**
  * Group commit (DESIGN "Data flow" step 5): units queued within `maxDelayMs` (or up to
  * `maxBatch`) are written in ONE transaction: event rows with per-project seqs, one snapshot
- * per actor, projection rows, extra rows and idempotency answers. Callers are answered only
+ * per actor (for a task, its `tasks` row), projection rows, extra rows and idempotency answers. Callers are answered only
  * after that commit; if it fails every unit fails and the touched actors roll back.
  *
  * With a `CommitWriter` the transaction runs on the writer thread: the batch is built here as
@@ -359,16 +359,18 @@ export class GroupCommitter {
       all.push(...committed);
     }
     writeRows();
-    // Rows whose passive flag stays are rewritten in place; new rows and flips are upserted.
+    // Agent and project snapshot rows whose passive flag stays are rewritten in place; new rows
+    // and flips are upserted. A task's row is its snapshot: its projection is all it writes.
     const rewrites: SnapshotWrite[] = [];
     const upserts: SnapshotWrite[] = [];
     for (const entry of batch.touched.values()) {
       const last = lastOfActor.get(entry.id);
       const snap = this.host.snapshot(entry);
-      const view = last?.payload.view ?? entry.spec.view(snap, entry.meta);
-      entry.spec.project(writes, view, snap, entry.meta);
+      const seq = last?.seq ?? this.lastSeq.get(entry.projectId) ?? 0;
+      entry.spec.project(writes, snap, entry.meta, seq, last?.payload.view);
+      if (entry.spec.rowIsSnapshot) continue;
       const passive = entry.spec.isPassive(snap) ? 1 : 0;
-      const row = this.host.persistedRow(entry, snap, last?.seq ?? this.lastSeq.get(entry.projectId) ?? 0, last, passive);
+      const row = this.host.persistedRow(entry, snap, seq, last, passive);
       (passive === entry.storedPassive ? rewrites : upserts).push(row);
       // What the next batch compares with (it is built before this one is answered).
       entry.storedPassive = passive;

@@ -230,9 +230,12 @@ export class ActorHost {
 
   /** Throws ILLEGAL_TRANSITION (state + allowed) unless the actor accepts the event now. */
   check<E extends MachineEvent>(entry: ResidentActor, event: E, allowed?: () => string[]): void {
+    if (!this.snapshot(entry).can(event)) throw this.refusal(entry, event, allowed);
+  }
+
+  private refusal<E extends MachineEvent>(entry: ResidentActor, event: E, allowed?: () => string[]): MissionError {
     const snap = this.snapshot(entry);
-    if (snap.can(event)) return;
-    throw new MissionError('ILLEGAL_TRANSITION', `${entry.spec.kind} ${entry.id} refuses '${event.type}' in state ${JSON.stringify(snap.value)}`, {
+    return new MissionError('ILLEGAL_TRANSITION', `${entry.spec.kind} ${entry.id} refuses '${event.type}' in state ${JSON.stringify(snap.value)}`, {
       actor_id: entry.id,
       event: event.type,
       state: snap.value,
@@ -241,13 +244,16 @@ export class ActorHost {
   }
 
   /**
-   * Delivers an event the caller has checked (a command checks every event it will send before
-   * sending any, so a refusal changes nothing) and records the domain event in the unit.
+   * Delivers an event and records the domain event in the unit. A refused event is
+   * ILLEGAL_TRANSITION and changes nothing (XState keeps the very snapshot object when no
+   * transition is taken, so the refusal is seen after `send` instead of asking `can` first);
+   * a command that sends several events checks them all before sending any.
    */
   apply<E extends MachineEvent>(unit: CommitUnit, entry: ResidentActor, event: E, type: string | null, detail?: Record<string, unknown>): AnyMachineSnapshot {
-    this.check(entry, event);
+    const before = entry.actor.getSnapshot();
     entry.actor.send(event);
     const snap = this.snapshot(entry);
+    if (snap === before) throw this.refusal(entry, event);
     if (snap.status === 'error') throw new MissionError('INTERNAL', `${entry.spec.kind} ${entry.id} failed on '${event.type}'`, { error: String(snap.error) });
     entry.meta.updated_at = unit.now;
     unit.touched.set(entry.id, entry);

@@ -7,6 +7,7 @@ export { DeadlineTimers } from './deadlines.js';
 export { hashSlot, staggerSlot, nextPulseAt, followingPulseAt } from './stagger.js';
 export { type ProjectFiles, type PulsePromptState } from './files.js';
 export type { ActorKindSpec, ActorMeta, ActorView } from './kind.js';
+export { taskRecord } from './specs.js';
 export * from './drivers/index.js';
 export { loadPlugins, createDrivers, startDrivers, pluginMethods, definePlugin, validatePlugin, type MissionPlugin, type PluginMethod } from './plugins.js';
 export { retry, sleep, isTransient, backoffDelay, DEFAULT_RETRY, type RetryPolicy, type RetryOptions } from './retry.js';

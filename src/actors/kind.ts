@@ -27,8 +27,17 @@ export interface ActorKindSpec {
   view(snapshot: AnyMachineSnapshot, meta: ActorMeta): ActorView | undefined;
   /** Passive actors (done/archived tasks) leave memory after commit and are activated on demand. */
   isPassive(snapshot: AnyMachineSnapshot): boolean;
-  /** Writes the actor's projection row inside the commit transaction. */
-  project(writes: RepoWrites, view: ActorView | undefined, snapshot: AnyMachineSnapshot, meta: ActorMeta): void;
+  /**
+   * Writes the actor's projection row inside the commit transaction. `seq` is the event seq
+   * that produced the snapshot; `view` is the read model the batch's last event about the actor
+   * recorded (undefined if none did).
+   */
+  project(writes: RepoWrites, snapshot: AnyMachineSnapshot, meta: ActorMeta, seq: number, view: ActorView | undefined): void;
+  /**
+   * The projection row holds the whole persisted snapshot (tasks): the commit writes no
+   * `actor_snapshots` row, and the `actor_snapshot_rows` view renders the row as a snapshot.
+   */
+  rowIsSnapshot: boolean;
   /** What the actor would accept from `by` (the `allowed` of ILLEGAL_TRANSITION). */
   allowed(snapshot: AnyMachineSnapshot, by: By): string[];
 }

@@ -1,5 +1,5 @@
 import type { AnyMachineSnapshot } from 'xstate';
-import { type AgentView, type By, type ProjectSettings, type ProjectView, type TaskView } from '../core/index.js';
+import { statusCode, type AgentView, type By, type ProjectSettings, type ProjectView } from '../core/index.js';
 import {
   AGENT_MACHINE_ID,
   AGENT_MACHINE_VERSION,
@@ -12,6 +12,7 @@ import {
   migrateSnapshot,
   projectMachine,
   taskMachine,
+  taskStatusOf,
   toAgentView,
   toTaskView,
   type AgentContext,
@@ -20,8 +21,38 @@ import {
   type ProjectContext,
   type TaskSnapshot,
 } from '../machines/index.js';
-import { taskRecord, type RepoWrites } from '../store/index.js';
+import type { RepoWrites, TaskRecord } from '../store/index.js';
 import { handledEventTypes, type ActorKindSpec, type ActorMeta } from './kind.js';
+
+/**
+ * A task's row (read model and persisted snapshot in one) from its snapshot. Every key of the
+ * machine's context has its column: the `actor_snapshot_rows` view rebuilds the context from
+ * them (a context key without a column would be lost at the next restore; a test checks).
+ */
+export function taskRecord(snapshot: TaskSnapshot, meta: ActorMeta, seq: number): TaskRecord {
+  const c = snapshot.context;
+  return [
+    c.id,
+    c.project_id,
+    c.title,
+    c.description,
+    statusCode(taskStatusOf(snapshot)),
+    c.priority,
+    c.assignee_id,
+    c.depends_on.length === 0 ? '[]' : JSON.stringify(c.depends_on),
+    c.version,
+    c.blocked_reason,
+    c.blocked_from === null ? null : statusCode(c.blocked_from),
+    c.attempts,
+    c.require_review ? 1 : 0,
+    c.max_attempts,
+    c.help_answer,
+    TASK_MACHINE_VERSION,
+    seq,
+    meta.created_at,
+    meta.updated_at,
+  ];
+}
 
 
 function migrator(machineId: string) {
@@ -41,9 +72,8 @@ export function taskSpec(depsDone: (snapshot: TaskSnapshot) => boolean): ActorKi
     isRestorable: restorable,
     view: (snap, meta) => toTaskView(snap as TaskSnapshot, meta),
     isPassive: (snap) => snap.value === 'done' || snap.value === 'archived',
-    project: (repos, view) => {
-      if (view) repos.tasks.upsertRecord(taskRecord(view as TaskView));
-    },
+    project: (repos, snap, meta, seq) => repos.tasks.upsertRecord(taskRecord(snap as TaskSnapshot, meta, seq)),
+    rowIsSnapshot: true,
     allowed: (snap, by: By) => allowedTargets(snap as TaskSnapshot, by, { deps_done: depsDone(snap as TaskSnapshot) }),
   };
 }
@@ -53,6 +83,7 @@ export function taskSpec(depsDone: (snapshot: TaskSnapshot) => boolean): ActorKi
  * driver), which are not machine state: `extras` supplies them (kept by the runtime).
  */
 export function agentSpec(extras: (context: AgentContext) => AgentViewExtras): ActorKindSpec {
+  const view = (snap: AnyMachineSnapshot): AgentView => toAgentView(snap as never, extras(snap.context as AgentContext));
   return {
     kind: 'agent',
     machine: agentMachine,
@@ -60,11 +91,10 @@ export function agentSpec(extras: (context: AgentContext) => AgentViewExtras): A
     machineVersion: AGENT_MACHINE_VERSION,
     migrate: migrator(AGENT_MACHINE_ID),
     isRestorable: restorable,
-    view: (snap) => toAgentView(snap as never, extras(snap.context as AgentContext)),
+    view,
     isPassive: (snap) => snap.value === 'destroyed',
-    project: (repos, view, _snap, meta: ActorMeta) => {
-      if (view) repos.agents.upsert(view as AgentView, meta.updated_at);
-    },
+    project: (repos, snap, meta, _seq, last) => repos.agents.upsert((last as AgentView | undefined) ?? view(snap), meta.updated_at),
+    rowIsSnapshot: false,
     allowed: (snap) => handledEventTypes(snap),
   };
 }
@@ -95,12 +125,13 @@ export function projectSpec(lastSeq: (projectId: string) => number, settings: (p
       return { ...projectView(c, snap.value === 'archived', lastSeq(c.id), meta), settings: settings(c.id) };
     },
     isPassive: (snap) => snap.value === 'deleted',
-    project: (repos: RepoWrites, _view, snap, meta) => {
+    project: (repos: RepoWrites, snap, meta) => {
       const c = snap.context as ProjectContext;
       repos.projects.setTaskCounter(c.id, c.task_counter, meta.updated_at);
       if (snap.value === 'deleted') repos.projects.setDeleted(c.id, meta.updated_at);
       else repos.projects.setArchived(c.id, snap.value === 'archived' ? meta.updated_at : null, meta.updated_at);
     },
+    rowIsSnapshot: false,
     allowed: (snap) => handledEventTypes(snap),
   };
 }

@@ -271,7 +271,7 @@ export class QueriesRepo {
 
   /** The persisted state of one actor (inspector): state value, context and the seq that produced it. */
   actorState(actorId: string): { actor_id: string; project_id: string; kind: string; state_value: unknown; context: unknown; seq: number } | undefined {
-    const r = this.sql.get('SELECT actor_id, project_id, kind, state_value, snapshot, seq FROM actor_snapshots WHERE actor_id = ?').get(actorId) as
+    const r = this.sql.get('SELECT actor_id, project_id, kind, state_value, snapshot, seq FROM actor_snapshot_rows WHERE actor_id = ?').get(actorId) as
       | { actor_id: string; project_id: string; kind: string; state_value: string; snapshot: string; seq: number }
       | undefined;
     if (!r) return undefined;

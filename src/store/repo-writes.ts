@@ -30,11 +30,16 @@ export type RepoWrites = {
   [R in WriteRepo]: { [M in Method<R>]: M extends keyof Repositories[R] ? (...args: ParamsOf<Repositories[R][M]>) => void : never };
 };
 
-/** One recorded write: structured-clonable, so it can cross to the writer thread. */
+/**
+ * Recorded writes: structured-clonable, so they can cross to the writer thread. Consecutive
+ * calls of one method are one entry with the argument list of each call (a commit's task rows
+ * are hundreds of `upsertRecord`s in a row): the thread then receives one object per run of
+ * calls, where it would deserialise one per call, keys and all.
+ */
 export interface WriteCall {
   repo: WriteRepo;
   method: string;
-  args: unknown[];
+  calls: unknown[][];
 }
 
 /** A `RepoWrites` whose calls are appended to `calls` instead of being run. */
@@ -42,18 +47,25 @@ export function recordWrites(calls: WriteCall[]): RepoWrites {
   const writes: Record<string, Record<string, (...args: unknown[]) => void>> = {};
   for (const [repo, methods] of Object.entries(WRITE_METHODS)) {
     const target: Record<string, (...args: unknown[]) => void> = {};
-    for (const method of methods) target[method] = (...args: unknown[]) => void calls.push({ repo: repo as WriteRepo, method, args });
+    for (const method of methods) {
+      target[method] = (...args: unknown[]) => {
+        const last = calls[calls.length - 1];
+        if (last && last.repo === repo && last.method === method) last.calls.push(args);
+        else calls.push({ repo: repo as WriteRepo, method, calls: [args] });
+      };
+    }
     writes[repo] = target;
   }
   return writes as unknown as RepoWrites;
 }
 
-/** Runs recorded calls against real repositories (the caller holds the transaction). */
-export function applyWrites(repos: Repositories, calls: readonly WriteCall[]): void {
-  for (const { repo, method, args } of calls) {
+/** Runs recorded calls against real repositories, in order (the caller holds the transaction). */
+export function applyWrites(repos: Repositories, recorded: readonly WriteCall[]): void {
+  for (const { repo, method, calls } of recorded) {
     const allowed: readonly string[] | undefined = WRITE_METHODS[repo];
     if (!allowed?.includes(method)) throw new Error(`not a recorded write: ${repo}.${method}`);
     const target = repos[repo] as unknown as Record<string, (...a: unknown[]) => unknown>;
-    target[method]!.apply(target, args);
+    const fn = target[method]!;
+    for (const args of calls) fn.apply(target, args);
   }
 }

@@ -42,7 +42,11 @@ export type SnapshotHead = Pick<SnapshotRow, 'actor_id' | 'project_id' | 'kind' 
 /** Rows per multi-row upsert (11 columns × 16 = 176 parameters); an actor appears once per batch. */
 const SNAPSHOT_CHUNK = 16;
 
-/** Persisted actor snapshots `{machine_id, machine_version, snapshot}` (DESIGN "Actors"). */
+/**
+ * Persisted actor snapshots `{machine_id, machine_version, snapshot}` (DESIGN "Actors"). Agents'
+ * and projects' are `actor_snapshots` rows, written here; a task's is its `tasks` row (written
+ * by `TasksRepo`). Reads go through the `actor_snapshot_rows` view, which renders both alike.
+ */
 export class SnapshotsRepo {
   private readonly upsertStmt;
   private readonly chunkStmt;
@@ -51,7 +55,6 @@ export class SnapshotsRepo {
   private readonly existsStmt;
   private readonly residentStmt;
   private readonly headsStmt;
-  private readonly deleteStmt;
 
   constructor(db: SqliteDatabase) {
     this.upsertStmt = db.prepare<SnapshotWrite>(
@@ -74,11 +77,15 @@ export class SnapshotsRepo {
       `UPDATE actor_snapshots SET machine_id = ?, machine_version = ?, snapshot = ?, state_value = ?, seq = ?, updated_at = ?
        WHERE actor_id = ?`,
     );
-    this.getStmt = db.prepare<[string], SnapshotRow>('SELECT * FROM actor_snapshots WHERE actor_id = ?');
-    this.existsStmt = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM actor_snapshots WHERE actor_id = ?');
-    this.residentStmt = db.prepare<[], SnapshotRow>('SELECT * FROM actor_snapshots WHERE passive = 0');
-    this.headsStmt = db.prepare<[], SnapshotHead>('SELECT actor_id, project_id, kind, machine_id, machine_version FROM actor_snapshots WHERE passive = 0');
-    this.deleteStmt = db.prepare<[string]>('DELETE FROM actor_snapshots WHERE actor_id = ?');
+    this.getStmt = db.prepare<[string], SnapshotRow>('SELECT * FROM actor_snapshot_rows WHERE actor_id = ?');
+    this.existsStmt = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM actor_snapshot_rows WHERE actor_id = ?');
+    this.residentStmt = db.prepare<[], SnapshotRow>('SELECT * FROM actor_snapshot_rows WHERE passive = 0');
+    // From the tables, not the view: the view would render every task's snapshot JSON to drop it.
+    this.headsStmt = db.prepare<[], SnapshotHead>(
+      `SELECT actor_id, project_id, kind, machine_id, machine_version FROM actor_snapshots WHERE passive = 0
+       UNION ALL
+       SELECT id, project_id, 'task', 'task', machine_version FROM tasks WHERE status NOT IN (2, 4)`,
+    );
   }
 
   upsert(row: SnapshotWrite): void {
@@ -124,9 +131,5 @@ export class SnapshotsRepo {
   /** What restore needs of each resident actor without its snapshot JSON (read on first use). */
   residentHeads(): IterableIterator<SnapshotHead> {
     return this.headsStmt.iterate();
-  }
-
-  delete(actorId: string): void {
-    this.deleteStmt.run(actorId);
   }
 }

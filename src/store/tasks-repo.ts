@@ -1,4 +1,4 @@
-import { statusCode, statusName, type TaskStatusName, type TaskView } from '../core/index.js';
+import { statusName, type TaskStatusName, type TaskView } from '../core/index.js';
 import type { SqliteDatabase } from './db.js';
 
 interface TaskRow {
@@ -17,6 +17,11 @@ interface TaskRow {
   attempts: number;
   created_at: number;
   updated_at: number;
+  require_review: number;
+  max_attempts: number;
+  help_answer: string | null;
+  machine_version: number;
+  seq: number;
 }
 
 function toView(r: TaskRow): TaskView {
@@ -40,8 +45,10 @@ function toView(r: TaskRow): TaskView {
 }
 
 /**
- * A task's projection row as a commit sends it (see `SnapshotWrite`): the read model's columns,
- * the status codes resolved and `depends_on` as JSON text.
+ * A task's row as a commit sends it (see `SnapshotWrite`), in the UPDATE's column order: the
+ * read model's columns and the rest of the machine's context, so the row is also the task's
+ * persisted snapshot (the `actor_snapshot_rows` view renders it as XState's persisted form).
+ * Status codes resolved, `depends_on` as JSON text, `require_review` as 0/1.
  */
 export type TaskRecord = [
   id: string,
@@ -56,35 +63,21 @@ export type TaskRecord = [
   blocked_reason: string | null,
   blocked_from: number | null,
   attempts: number,
+  require_review: 0 | 1,
+  max_attempts: number,
+  help_answer: string | null,
+  machine_version: number,
+  seq: number,
   created_at: number,
   updated_at: number,
 ];
 
-/** The projection row of a task's read model. */
-export function taskRecord(view: TaskView): TaskRecord {
-  const dependsOn = view.depends_on.length === 0 ? '[]' : JSON.stringify(view.depends_on);
-  const blockedFrom = view.blocked_from === null ? null : statusCode(view.blocked_from);
-  return [
-    view.id,
-    view.project_id,
-    view.title,
-    view.description,
-    view.status_code,
-    view.priority,
-    view.assignee_id,
-    dependsOn,
-    view.version,
-    view.blocked_reason,
-    blockedFrom,
-    view.attempts,
-    view.created_at,
-    view.updated_at,
-  ];
-}
-
-/** The `tasks` projection: written from the task actor's read model in each group commit. */
+/**
+ * The `tasks` table: each task's read model and persisted snapshot in one row, written from the
+ * task actor in each group commit.
+ */
 export class TasksRepo {
-  private readonly upsertStmt;
+  private readonly insertStmt;
   private readonly updateStmt;
   private readonly getStmt;
   private readonly statusStmt;
@@ -94,23 +87,18 @@ export class TasksRepo {
   private readonly boardStmt;
 
   constructor(db: SqliteDatabase) {
-    // Plain VALUES (status and updated_at bound twice more for started_at / completed_at): no sub-select per row.
-    this.upsertStmt = db.prepare<[string, string, number, string, string, number, number, string | null, string, number, string | null, number | null, number, string | null, number, number, number, number, number, number]>(
+    // A task's first row; its seq, status and updated_at bound again for started_at / completed_at.
+    this.insertStmt = db.prepare<unknown[]>(
       `INSERT INTO tasks (id, project_id, n, title, description, status, priority, assignee_id, depends_on, version,
-         blocked_reason, blocked_from, attempts, created_by, created_at, updated_at, started_at, completed_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? = 1 THEN ? END, CASE WHEN ? = 2 THEN ? END)
-       ON CONFLICT(id) DO UPDATE SET title = excluded.title, description = excluded.description, status = excluded.status,
-         priority = excluded.priority, assignee_id = excluded.assignee_id, depends_on = excluded.depends_on,
-         version = excluded.version, blocked_reason = excluded.blocked_reason, blocked_from = excluded.blocked_from,
-         attempts = excluded.attempts, updated_at = excluded.updated_at,
-         started_at = CASE WHEN excluded.status = 1 AND started_at IS NULL THEN excluded.updated_at ELSE started_at END,
-         completed_at = CASE WHEN excluded.status = 2 THEN excluded.updated_at WHEN excluded.status = 0 THEN NULL ELSE completed_at END`,
+         blocked_reason, blocked_from, attempts, require_review, max_attempts, help_answer, machine_version, seq,
+         created_by, created_at, updated_at, started_at, completed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? = 1 THEN ? END, CASE WHEN ? = 2 THEN ? END)`,
     );
-    // The upsert's DO UPDATE branch as a plain UPDATE: an existing task (every write but its
-    // first) skips the INSERT attempt and its constraint checks.
-    this.updateStmt = db.prepare<[string, string, number, number, string | null, string, number, string | null, number | null, number, number, number, number, number, number, number, string]>(
+    // Every later write: a plain UPDATE (no INSERT attempt and its constraint checks).
+    this.updateStmt = db.prepare<unknown[]>(
       `UPDATE tasks SET title = ?, description = ?, status = ?, priority = ?, assignee_id = ?, depends_on = ?,
-         version = ?, blocked_reason = ?, blocked_from = ?, attempts = ?, updated_at = ?,
+         version = ?, blocked_reason = ?, blocked_from = ?, attempts = ?, require_review = ?, max_attempts = ?,
+         help_answer = ?, machine_version = ?, seq = ?, updated_at = ?,
          started_at = CASE WHEN ? = 1 AND started_at IS NULL THEN ? ELSE started_at END,
          completed_at = CASE WHEN ? = 2 THEN ? WHEN ? = 0 THEN NULL ELSE completed_at END
        WHERE id = ?`,
@@ -127,16 +115,13 @@ export class TasksRepo {
     );
   }
 
-  upsert(view: TaskView, createdBy: string | null = null): void {
-    this.upsertRecord(taskRecord(view), createdBy);
-  }
-
+  /** Writes a task's row: updated in place, or inserted the first time (`createdBy` kept from then). */
   upsertRecord(record: TaskRecord, createdBy: string | null = null): void {
-    const [id, projectId, title, description, status, priority, assigneeId, dependsOn, version, blockedReason, blockedFrom, attempts, createdAt, updatedAt] = record;
-    const updated = this.updateStmt.run(title, description, status, priority, assigneeId, dependsOn, version, blockedReason, blockedFrom, attempts, updatedAt, status, updatedAt, status, updatedAt, status, id);
+    const [id, projectId, title, description, status, priority, assigneeId, dependsOn, version, blockedReason, blockedFrom, attempts, requireReview, maxAttempts, helpAnswer, machineVersion, seq, createdAt, updatedAt] = record;
+    const updated = this.updateStmt.run(title, description, status, priority, assigneeId, dependsOn, version, blockedReason, blockedFrom, attempts, requireReview, maxAttempts, helpAnswer, machineVersion, seq, updatedAt, status, updatedAt, status, updatedAt, status, id);
     if (updated.changes > 0) return;
     const n = Number(id.slice(id.lastIndexOf('-') + 1));
-    this.upsertStmt.run(id, projectId, n, title, description, status, priority, assigneeId, dependsOn, version, blockedReason, blockedFrom, attempts, createdBy, createdAt, updatedAt, status, updatedAt, status, updatedAt);
+    this.insertStmt.run(id, projectId, n, title, description, status, priority, assigneeId, dependsOn, version, blockedReason, blockedFrom, attempts, requireReview, maxAttempts, helpAnswer, machineVersion, seq, createdBy, createdAt, updatedAt, status, updatedAt, status, updatedAt);
   }
 
   get(id: string): TaskView | undefined {

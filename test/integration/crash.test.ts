@@ -119,7 +119,7 @@ function expectTasksAsTheirLogSays(db: SqliteDatabase, when: string): void {
     log.set(e.actor_id, list);
   }
   const tasks = db
-    .prepare('SELECT t.id, t.status, t.attempts, s.snapshot FROM tasks t LEFT JOIN actor_snapshots s ON s.actor_id = t.id')
+    .prepare('SELECT t.id, t.status, t.attempts, s.snapshot FROM tasks t LEFT JOIN actor_snapshot_rows s ON s.actor_id = t.id')
     .all() as { id: string; status: number; attempts: number; snapshot: string | null }[];
   expect(tasks.length, when).toBe(log.size);
   for (const t of tasks) {
@@ -177,7 +177,7 @@ describe.each<[string, Commit]>([
         // and the project too) stores the state its last event recorded, and no snapshot predates
         // that event.
         expectTasksAsTheirLogSays(db, `after kill ${round + 1}`);
-        const snaps = db.prepare('SELECT actor_id, state_value, seq FROM actor_snapshots').all() as { actor_id: string; state_value: string; seq: number }[];
+        const snaps = db.prepare('SELECT actor_id, state_value, seq FROM actor_snapshot_rows').all() as { actor_id: string; state_value: string; seq: number }[];
         expect(snaps.map((s) => s.actor_id)).toEqual(expect.arrayContaining(['crash', 'shuri:crash']));
         for (const s of snaps) {
           const last = db.prepare('SELECT seq, payload FROM events WHERE actor_id = ? ORDER BY seq DESC LIMIT 1').get(s.actor_id) as { seq: number; payload: string };

@@ -207,4 +207,36 @@ describe('migration runner', () => {
     await m.up();
     expect((await caughtAsync(() => m.up({ to: 1 }))).message).toContain('use down');
   });
+
+  it('moves task snapshots into their tasks rows (4) and back (down to 3), agents and projects untouched', async () => {
+    db = openDatabase(join(dir, 'a.db'));
+    const m = new Migrator(db);
+    await m.up({ to: 3 });
+    // A blocked review-required task as version 3 stored it: the projection row and XState's
+    // persisted snapshot beside it (written here by hand, as a v1 task machine persisted it).
+    db.exec(`INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p', 'P', 1, 1)`);
+    db.exec(`INSERT INTO tasks (id, project_id, n, title, description, status, priority, assignee_id, depends_on, version, blocked_reason, blocked_from, attempts, created_at, updated_at)
+             VALUES ('p-2', 'p', 2, 'Fix "it"', 'a\nb', 3, 2, 'shuri', '["p-1"]', 4, 'need a key', 1, 1, 10, 20)`);
+    const context = {
+      id: 'p-2', project_id: 'p', title: 'Fix "it"', description: 'a\nb', priority: 2, assignee_id: 'shuri', depends_on: ['p-1'],
+      require_review: true, max_attempts: 5, attempts: 1, blocked_reason: 'need a key', blocked_from: 'in_progress', help_answer: 'try this', version: 4,
+    };
+    const task = { status: 'active', value: 'blocked', historyValue: {}, context, children: {} };
+    const agent = { status: 'active', value: { working: 'idle' }, historyValue: {}, context: { id: 'shuri:p' }, children: {} };
+    const insert = db.prepare('INSERT INTO actor_snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    insert.run('p-2', 'p', 'task', 'task', 1, JSON.stringify(task), '"blocked"', 0, 9, 20, 10);
+    insert.run('shuri:p', 'p', 'agent', 'agent', 1, JSON.stringify(agent), '{"working":"idle"}', 0, 8, 20, 10);
+    const before = db.prepare('SELECT * FROM actor_snapshots ORDER BY actor_id').all() as { snapshot: string }[];
+
+    await m.up();
+    const rows = db.prepare('SELECT * FROM actor_snapshot_rows ORDER BY actor_id').all() as { snapshot: string }[];
+    const parsed = (list: { snapshot: string }[]): unknown[] => list.map((r) => ({ ...r, snapshot: JSON.parse(r.snapshot) as unknown }));
+    expect(parsed(rows)).toEqual(parsed(before));
+    expect(db.prepare('SELECT actor_id FROM actor_snapshots').all()).toEqual([{ actor_id: 'shuri:p' }]);
+    expect(db.prepare('SELECT require_review, max_attempts, help_answer, machine_version, seq FROM tasks').get()).toEqual({ require_review: 1, max_attempts: 5, help_answer: 'try this', machine_version: 1, seq: 9 });
+
+    await m.down({ to: 3 });
+    expect(parsed(db.prepare('SELECT * FROM actor_snapshots ORDER BY actor_id').all() as { snapshot: string }[])).toEqual(parsed(before));
+    expect(Object.keys(db.prepare('SELECT * FROM tasks').get() as object)).not.toContain('help_answer');
+  });
 });

@@ -31,7 +31,7 @@ function seqs(f: RuntimeFixture): number[] {
 }
 
 function storedState(f: RuntimeFixture, id: string): unknown {
-  const row = f.store.db.prepare('SELECT state_value FROM actor_snapshots WHERE actor_id = ?').get(id) as { state_value: string } | undefined;
+  const row = f.store.db.prepare('SELECT state_value FROM actor_snapshot_rows WHERE actor_id = ?').get(id) as { state_value: string } | undefined;
   return row ? JSON.parse(row.state_value) : undefined;
 }
 
@@ -176,7 +176,7 @@ describe('group commit on the writer thread', () => {
   it('a writer thread that cannot open the database fails what it was sent and reports itself dead', async () => {
     let died: WriteFailure | null = null;
     const writer = new CommitWriter({ file: join(tmpdir(), 'mc-no-such-dir', 'x', 'mission-control.db') }, (f) => (died = f));
-    const answer = new Promise<WriteFailure | null>((resolve) => writer.submit(0, [{ repo: 'projects', method: 'setLastSeq', args: ['p', 1] }], resolve));
+    const answer = new Promise<WriteFailure | null>((resolve) => writer.submit(0, [{ repo: 'projects', method: 'setLastSeq', calls: [['p', 1]] }], resolve));
     const failure = await answer;
     expect(failure?.message).toMatch(/directory does not exist|unable to open|SQLITE_CANTOPEN/i);
     expect(writer.alive).toBe(false);

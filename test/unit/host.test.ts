@@ -97,8 +97,8 @@ describe('actor host', () => {
     const seqs = f.store.db.prepare(`SELECT seq FROM events WHERE project_id = 'vanguard' ORDER BY seq`).all() as { seq: number }[];
     expect(seqs.map((r) => r.seq)).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
     expect(f.rt.repos.projects.get('vanguard')!.last_seq).toBe(seqs.length);
-    // One snapshot row per actor however many events it had in the batch.
-    const snaps = f.store.db.prepare(`SELECT count(*) AS n FROM actor_snapshots`).get() as { n: number };
+    // One snapshot per actor however many events it had in the batch.
+    const snaps = f.store.db.prepare(`SELECT count(*) AS n FROM actor_snapshot_rows`).get() as { n: number };
     expect(snaps.n).toBe(n + 2);
   });
 
@@ -151,11 +151,12 @@ describe('actor host', () => {
     await f.exec('task.create', { project_id: 'vanguard', title: 'Done' });
     await f.exec('task.move', { task_id: 'vanguard-2', new_status: 'in_progress' });
     await f.exec('task.move', { task_id: 'vanguard-2', new_status: 'done' });
-    // Rewrite vanguard-1 as a v0 snapshot: v0 tasks carried no help_answer.
-    const row = f.rt.repos.snapshots.get('vanguard-1')!;
-    const persisted = JSON.parse(row.snapshot) as { context: Record<string, unknown> };
-    delete persisted.context.help_answer;
-    f.store.db.prepare('UPDATE actor_snapshots SET snapshot = ?, machine_version = 0 WHERE actor_id = ?').run(JSON.stringify(persisted), 'vanguard-1');
+    // vanguard-1 as a v0 task row (v0 tasks carried no help_answer), and the project as a v1
+    // snapshot, which still counted board changes in `kanban_version`.
+    f.store.db.prepare('UPDATE tasks SET machine_version = 0, help_answer = NULL WHERE id = ?').run('vanguard-1');
+    const project = JSON.parse(f.rt.repos.snapshots.get('vanguard')!.snapshot) as { context: Record<string, unknown> };
+    project.context.kanban_version = 7;
+    f.store.db.prepare('UPDATE actor_snapshots SET snapshot = ?, machine_version = 1 WHERE actor_id = ?').run(JSON.stringify(project), 'vanguard');
     await f.close();
     open.pop();
 
@@ -167,9 +168,12 @@ describe('actor host', () => {
     const ctx = g.rt.host.snapshot(g.rt.host.find('vanguard-1')!).context as { help_answer: unknown; title: string };
     expect(ctx.help_answer).toBeNull();
     expect(ctx.title).toBe('Old');
+    expect(g.rt.host.snapshot(g.rt.host.find('vanguard')!).context).not.toHaveProperty('kanban_version');
     const moved = (await g.exec('task.move', { task_id: 'vanguard-1', new_status: 'in_progress' }, agentBy('shuri', 'vanguard'))) as TaskView;
     expect(moved.status).toBe('in_progress');
     expect(g.rt.repos.agents.get('shuri:vanguard')!.current_task_id).toBe('vanguard-1');
+    // The next commit writes the task at the current machine version.
+    expect(g.rt.repos.snapshots.get('vanguard-1')!.machine_version).toBe(1);
     // Seqs continue after the restart.
     const last = g.store.db.prepare(`SELECT max(seq) AS s, count(*) AS n FROM events WHERE project_id = 'vanguard'`).get() as { s: number; n: number };
     expect(last.s).toBe(last.n);
@@ -179,7 +183,7 @@ describe('actor host', () => {
     const f = await fixture();
     await seed(f);
     await f.exec('task.create', { project_id: 'vanguard', title: 'Future' });
-    f.store.db.prepare('UPDATE actor_snapshots SET machine_version = 99 WHERE actor_id = ?').run('vanguard-1');
+    f.store.db.prepare('UPDATE tasks SET machine_version = 99 WHERE id = ?').run('vanguard-1');
     await f.close();
     open.pop();
     const g = await fixture(f.dir);
@@ -204,9 +208,9 @@ describe('actor host', () => {
     await seed(f);
     for (let i = 1; i <= 5; i++) await f.exec('task.create', { project_id: 'vanguard', title: `T${i}` });
     // A snapshot this build cannot run (an unknown state): refused when it is created, not at start.
-    const broken = JSON.parse(f.rt.repos.snapshots.get('vanguard-5')!.snapshot) as { value: unknown };
+    const broken = JSON.parse(f.rt.repos.snapshots.get('shuri:vanguard')!.snapshot) as { value: unknown };
     broken.value = 'nowhere';
-    f.store.db.prepare('UPDATE actor_snapshots SET snapshot = ? WHERE actor_id = ?').run(JSON.stringify(broken), 'vanguard-5');
+    f.store.db.prepare('UPDATE actor_snapshots SET snapshot = ? WHERE actor_id = ?').run(JSON.stringify(broken), 'shuri:vanguard');
     await f.close();
     open.pop();
 
@@ -217,9 +221,9 @@ describe('actor host', () => {
     const moved = (await g.exec('task.move', { task_id: 'vanguard-2', new_status: 'in_progress' })) as TaskView;
     expect(moved.status).toBe('in_progress');
     expect(g.rt.host.created).toBe(2); // the task it moved, and its project actor (told its board changed)
-    expect((await caught(g.exec('task.move', { task_id: 'vanguard-5', new_status: 'in_progress' }))).code).toBe('INTERNAL');
+    expect((await caught(g.exec('agent.pause', { instance_id: 'shuri:vanguard' }))).code).toBe('INTERNAL');
     const refused = g.rt.host.activateAll();
-    expect(refused).toEqual([]); // vanguard-5 was already taken out when it failed
+    expect(refused).toEqual([]); // the instance was already taken out when it failed
     expect(g.rt.host.created).toBe(6);
     expect(g.rt.host.size).toBe(6);
   });

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TaskView } from '../../src/core/index.js';
 import { MessagesRepo, NotificationsRepo, ProjectsRepo, SubscriptionsRepo, TasksRepo, openStore, type Store } from '../../src/store/index.js';
 import { assignmentSubscription, commentFanout, messageRecipients, parseMentions } from '../../src/workspace/index.js';
 
@@ -82,11 +81,10 @@ describe('messages, notifications and subscriptions repos (real SQLite)', () => 
     store = await openStore({ dataDir });
     const at = Date.UTC(2026, 0, 22);
     new ProjectsRepo(store.db).insert({ id: 'vanguard', name: 'Vanguard', settings: {}, at });
-    const task: TaskView = {
-      id: 'vanguard-1', project_id: 'vanguard', title: 'T', description: '', status: 'backlog', status_code: 0, priority: 3,
-      assignee_id: null, depends_on: [], version: 1, blocked_reason: null, blocked_from: null, attempts: 0, created_at: at, updated_at: at,
-    };
-    new TasksRepo(store.db).upsert(task);
+    // A backlog task's row: id, project, title, description, status 0, priority 3, no assignee,
+    // no dependencies, version 1, not blocked, 0 attempts, no review, 3 attempts allowed, no
+    // help answer, machine v1, seq 0, created and updated at `at`.
+    new TasksRepo(store.db).upsertRecord(['vanguard-1', 'vanguard', 'T', '', 0, 3, null, '[]', 1, null, null, 0, 0, 3, null, 1, 0, at, at]);
   });
   afterAll(() => {
     store.close();

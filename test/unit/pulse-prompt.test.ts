@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TaskView } from '../../src/core/index.js';
 import { NotificationsRepo, ProjectsRepo, TaskEventsRepo, TasksRepo, openStore, type Store } from '../../src/store/index.js';
 import { Workspace, buildPulsePrompt, distillRequestsIn, loadPulseState, readPromptNotifications, type PulseState } from '../../src/workspace/index.js';
 
@@ -168,11 +167,8 @@ describe('loadPulseState', () => {
   it('gathers the task, its latest 5 thoughts, messages, notifications and memory from live state', async () => {
     const at = Date.UTC(2026, 0, 22);
     new ProjectsRepo(store.db).insert({ id: 'vanguard', name: 'Vanguard', settings: {}, at });
-    const task: TaskView = {
-      id: 'vanguard-1', project_id: 'vanguard', title: 'Build the board', description: '', status: 'in_progress', status_code: 1, priority: 2,
-      assignee_id: 'shuri', depends_on: [], version: 3, blocked_reason: null, blocked_from: null, attempts: 0, created_at: at, updated_at: at,
-    };
-    new TasksRepo(store.db).upsert(task);
+    // An in-progress task (status 1, priority 2) assigned to shuri, at version 3.
+    new TasksRepo(store.db).upsertRecord(['vanguard-1', 'vanguard', 'Build the board', '', 1, 2, 'shuri', '[]', 3, null, null, 0, 0, 3, null, 1, 0, at, at]);
     const events = new TaskEventsRepo(store.db);
     for (let i = 1; i <= 7; i++) events.insert({ projectId: 'vanguard', taskId: 'vanguard-1', instanceId: 'shuri:vanguard', kind: 'log', thought: `thought ${i}`, action: `action ${i}`, seq: null, at: at + i });
     const notes = new NotificationsRepo(store.db);
