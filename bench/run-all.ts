@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './lib/server-process.js';
 import { round } from './lib/stats.js';
+import { V8_HEAP_FLAGS } from '../src/app/heap-tuning.js';
 
 interface Bench {
   name: string;
@@ -59,7 +60,8 @@ interface Outcome {
 function run(bench: Bench): Promise<Outcome> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, bench.file), ...bench.args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    // Run with the server's V8 flags (src/app/heap-tuning.ts), as production runs.
+    const child = spawn(process.execPath, [...V8_HEAP_FLAGS, '--import', 'tsx', join(REPO_ROOT, bench.file), ...bench.args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8');

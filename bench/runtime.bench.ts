@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createActor } from 'xstate';
 import { CommitUnit, createRuntime, taskRecord, type ProjectFiles, type Runtime } from '../src/actors/index.js';
+import { heapFlagsInEffect, missingHeapFlags, V8_HEAP_FLAGS } from '../src/app/heap-tuning.js';
 import { configSchema } from '../src/config/index.js';
 import type { By, CommandEnvelope, TaskView } from '../src/core/index.js';
 import { taskMachine, type TaskInput } from '../src/machines/index.js';
@@ -316,6 +317,9 @@ async function rssChild(dir: string): Promise<void> {
 async function main(): Promise<void> {
   if (process.argv[2] === '--rss-child') return rssChild(process.argv[3]!);
   const tasks = Number(process.env.BENCH_TASKS ?? 20_000);
+  // Measured as the server runs (npm run bench:runtime passes its V8 flags); said when it is not.
+  const missing = missingHeapFlags();
+  if (missing.length > 0) console.error(`running without the server's V8 flags ${missing.join(' ')}: the figures are not the server's`);
   bare(2_000); // warm-up
   await memory(1_000);
   await durable(1_000, 64);
@@ -351,8 +355,8 @@ async function main(): Promise<void> {
   const projects = Number(process.env.BENCH_PROJECTS ?? 100);
   console.log(`building ${projects * 100} agents + ${projects * 1000} tasks …`);
   const dir = await buildFleet(projects, 100, 1000);
-  // BENCH_NODE_FLAGS passes extra V8 flags to the measuring child (e.g. --max-semi-space-size=64).
-  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  // The measuring child runs with the server's V8 flags; BENCH_NODE_FLAGS adds to them.
+  const flags = [...V8_HEAP_FLAGS, ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
   const child = spawnSync(process.execPath, ['--expose-gc', ...flags, '--import', 'tsx', fileURLToPath(import.meta.url), '--rss-child', dir], { encoding: 'utf8', maxBuffer: 1 << 24 });
   rmSync(dir, { recursive: true, force: true });
   if (child.status !== 0) throw new Error(`rss child failed: ${child.stderr}`);
@@ -391,6 +395,8 @@ async function main(): Promise<void> {
       restore_all_created_actors_per_s: Math.round(fleet.restore_all_created_actors_per_s),
       rss_mb_100k_tasks_10k_agents: Math.round(fleet.created_rss_mb),
       rss_mb_ready_dormant: Math.round(fleet.ready_rss_mb),
+      // The V8 heap flags this run measured with (the server's, src/app/heap-tuning.ts, unless said above).
+      node_flags: heapFlagsInEffect().join(' '),
     }),
   );
 }

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
+import { V8_HEAP_FLAGS } from '../../src/app/heap-tuning.js';
 import { MALLOC_TUNING } from '../../src/app/malloc-tuning.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -92,7 +93,8 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
     ...(opts.natsUrl ? { MC_NATS_URL: opts.natsUrl, MC_NATS_RECONNECT_TIME_WAIT_MS: '250' } : {}),
     ...opts.env,
   };
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', ...args], {
+  // The server's V8 flags (src/app/heap-tuning.ts) come first: a caller's own may add to them.
+  const child = spawn(process.execPath, [...V8_HEAP_FLAGS, ...(opts.nodeArgs ?? []), '--import', 'tsx', ...args], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -335,20 +335,20 @@ export class GroupCommitter {
     for (const { unit } of batch.queued) {
       if (unit.before.length > 0) writeRows();
       for (const w of unit.before) w(writes);
-      const seqs: number[] = [];
       const committed: CommittedEvent[] = [];
+      const key = unit.idempotency?.key ?? null;
       for (const e of unit.events) {
         const seq = this.nextSeq(e.project_id);
         projects.add(e.project_id);
-        const key = unit.idempotency?.key ?? null;
-        const row: CommittedEvent = { project_id: e.project_id, seq, ts: e.ts, type: e.type, actor_kind: e.actor_kind, actor_id: e.actor_id, payload: e.payload, idempotency_key: key };
+        e.seq = seq;
+        e.idempotency_key = key;
         rows.push([e.project_id, seq, e.ts, e.type, e.actor_kind, e.actor_id, JSON.stringify(e.payload), key]);
-        seqs.push(seq);
-        committed.push(row);
-        lastOfActor.set(e.actor_id, row);
+        committed.push(e);
+        lastOfActor.set(e.actor_id, e);
       }
       if (unit.after.length > 0 || unit.inTransaction.length > 0) {
         writeRows();
+        const seqs = committed.map((e) => e.seq);
         for (const w of unit.after) w(writes, seqs);
         if (unit.inTransaction.length > 0) {
           if (!repos) throw new MissionError('INTERNAL', 'a write that reads in the transaction was sent to the writer thread');

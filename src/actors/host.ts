@@ -1,5 +1,5 @@
 import { createActor, type AnyActor, type AnyMachineSnapshot, type EventObject } from 'xstate';
-import { MissionError, type By, type CommittedEvent } from '../core/index.js';
+import { MissionError, type By, type CommittedEvent, type EventPayload } from '../core/index.js';
 import type { ActorKindName, Repositories, SnapshotHead, SnapshotRow, SnapshotWrite } from '../store/index.js';
 import { byRef, type ActorKindSpec, type ActorMeta, type ActorView } from './kind.js';
 import type { CommitUnit } from './unit.js';
@@ -266,20 +266,9 @@ export class ActorHost {
   record(unit: CommitUnit, entry: ResidentActor, snap: AnyMachineSnapshot, event: MachineEvent | { type: string; by: By }, type: string, detail?: Record<string, unknown>): void {
     const { by, ...plain } = event;
     unit.touched.set(entry.id, entry);
-    unit.addEvent({
-      project_id: entry.projectId,
-      type,
-      actor_kind: entry.spec.kind,
-      actor_id: entry.id,
-      ts: unit.now,
-      payload: {
-        event: plain,
-        by: byRef(by),
-        state_value: snap.value,
-        view: entry.spec.view(snap, entry.meta),
-        ...(detail ? { detail } : {}),
-      },
-    });
+    const payload: EventPayload = { event: plain, by: byRef(by), state_value: snap.value, view: entry.spec.view(snap, entry.meta) };
+    if (detail) payload.detail = detail;
+    unit.addEvent({ project_id: entry.projectId, seq: 0, ts: unit.now, type, actor_kind: entry.spec.kind, actor_id: entry.id, payload, idempotency_key: null });
   }
 
   /**

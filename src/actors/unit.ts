@@ -1,15 +1,13 @@
-import type { CommittedEvent, EventPayload } from '../core/index.js';
+import type { CommittedEvent } from '../core/index.js';
 import type { RepoWrites, Repositories, StoredAnswer } from '../store/index.js';
 import type { ResidentActor } from './host.js';
 
-export interface PendingEvent {
-  project_id: string;
-  type: string;
-  actor_kind: CommittedEvent['actor_kind'];
-  actor_id: string;
-  ts: number;
-  payload: EventPayload;
-}
+/**
+ * An event of a unit: the committed event it becomes, its `seq` and `idempotency_key` filled in
+ * by the commit (0 and null until then). One object from record to feed: the commit does not
+ * copy each event to add two fields.
+ */
+export type PendingEvent = CommittedEvent;
 
 /**
  * Everything one command changes, applied in memory and waiting for the group commit: its
@@ -29,11 +27,8 @@ export class CommitUnit {
   readonly inTransaction: ((repos: Repositories, seqs: readonly number[]) => void)[] = [];
   /** Runs once the unit is committed (file effects, driver calls); errors are logged, not thrown. */
   readonly afterCommit: (() => void | Promise<void>)[] = [];
-  /**
-   * Orders the after-commit effects beyond the unit's projects (which always count): e.g.
-   * `soul:<id>` so a SOUL.md write of an update never races an instance's copy of it.
-   */
-  readonly effectKeys = new Set<string>();
+  /** See `addEffectKey` (created on first use: most units have none). */
+  private keys: Set<string> | null = null;
   /** Set by a command whose answer promises its file is written (CHRONICLE.md): answered after its effects. */
   answerAfterEffects = false;
   /** Filled by the commit: settles once this unit's after-commit effects have run. */
@@ -53,5 +48,17 @@ export class CommitUnit {
 
   addEvent(e: PendingEvent): number {
     return this.events.push(e) - 1;
+  }
+
+  /**
+   * Orders the after-commit effects beyond the unit's projects (which always count): e.g.
+   * `soul:<id>` so a SOUL.md write of an update never races an instance's copy of it.
+   */
+  addEffectKey(key: string): void {
+    (this.keys ??= new Set()).add(key);
+  }
+
+  get effectKeys(): Iterable<string> {
+    return this.keys ?? [];
   }
 }

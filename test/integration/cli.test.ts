@@ -85,6 +85,15 @@ describe('mission-control serve', () => {
     expect(tuned.out.text).not.toContain('malloc thresholds not set');
   });
 
+  it('warns at start when node runs without the V8 heap flags, and not when NODE_OPTIONS gives them', async () => {
+    const untuned = await serve(['--data-dir', join(dir, 'a')], { NODE_OPTIONS: '' });
+    const warning = untuned.out.text.split('\n').find((l) => l.includes('without the V8 heap flags'));
+    expect(warning, untuned.out.text).toBeDefined();
+    expect(JSON.parse(warning!)).toMatchObject({ level: 40, missing: ['--max-semi-space-size=64'] });
+    const tuned = await serve(['--data-dir', join(dir, 'b')], { NODE_OPTIONS: '--max_semi_space_size=32' });
+    expect(tuned.out.text).not.toContain('without the V8 heap flags');
+  });
+
   it('stops start-up with exit 1 and a message naming the bad key', async () => {
     const flag = await run(['serve', '--port', '70000', '--data-dir', join(dir, 'd')]);
     expect(flag.code).toBe(1);

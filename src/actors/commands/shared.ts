@@ -158,7 +158,7 @@ export function createInstance(rt: Runtime, unit: CommitUnit, projectId: string,
   const entry = rt.host.spawn(unit, 'agent', id, projectId, { id, soul_id: soulId, project_id: projectId, soul_version: soul.version, is_lead: soul.role === 'lead' });
   const provisioned = { type: 'provisioned' as const, by: rt.runtimeBy, next_pulse_at: nextPulseAt(slot, settings.pulse_interval, unit.now) };
   rt.host.apply(unit, entry, provisioned, 'agent.created');
-  unit.effectKeys.add(`soul:${soulId}`);
+  unit.addEffectKey(`soul:${soulId}`);
   unit.afterCommit.push(async () => {
     await rt.files.instanceCreated(projectId, soulId, soul.soul_md);
     const { driver: d } = rt.driverFor(projectId, soulId);
@@ -195,7 +195,7 @@ export function destroyInstance(rt: Runtime, unit: CommitUnit, agent: ResidentAc
   unit.after.push((repos) => repos.agents.revokeTokens(ctx.id, unit.now));
   const ref = { id: ctx.id, soulId: ctx.soul_id, projectId: ctx.project_id, soulVersion: ctx.soul_version };
   // Ordered with the soul's other instance effects: a create committed after this destroy sees its outcome.
-  unit.effectKeys.add(`soul:${ctx.soul_id}`);
+  unit.addEffectKey(`soul:${ctx.soul_id}`);
   unit.afterCommit.push(async () => {
     rt.scheduler.forget(ctx.id);
     const { driver, name } = rt.driverFor(ctx.project_id, ctx.soul_id);

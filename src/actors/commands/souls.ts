@@ -14,7 +14,7 @@ export const createSoul: Handler<CommandParams<'soul.create'>> = (rt, unit, p) =
   const soulMd = p.soul_md ?? defaultSoulMd(p.name, role, skills);
   unit.before.push((repos) => repos.souls.create({ id: p.soul_id, name: p.name, role, skills, soulMd, at: unit.now }));
   const view: SoulView = { id: p.soul_id, name: p.name, role, skills, version: 1, soul_md: soulMd };
-  unit.effectKeys.add(`soul:${p.soul_id}`);
+  unit.addEffectKey(`soul:${p.soul_id}`);
   unit.afterCommit.push(() => rt.files.soulWritten(p.soul_id, soulMd));
   return view;
 };
@@ -35,7 +35,7 @@ export const updateSoul: Handler<CommandParams<'soul.update'>> = (rt, unit, p) =
   unit.before.push((repos) =>
     repos.souls.update({ id: view.id, name: view.name, role: view.role, skills: view.skills, version: view.version, newSoulMd: changed ? view.soul_md : null, at: unit.now }),
   );
-  unit.effectKeys.add(`soul:${view.id}`);
+  unit.addEffectKey(`soul:${view.id}`);
   unit.afterCommit.push(async () => {
     rt.soulChanged(view.id, view.name, view.role);
     if (changed) await rt.files.soulWritten(view.id, view.soul_md);

@@ -1,6 +1,6 @@
 import { ConfigSource, createLogger, redactConfig } from '../../config/index.js';
 import { CONFIG_HELP, CONFIG_OPTIONS, configInputs, EXIT, UsageError, type CliCommand, type CliContext } from '../command.js';
-import { missingMallocTuning, startServer } from '../../app/index.js';
+import { missingHeapFlags, missingMallocTuning, startServer } from '../../app/index.js';
 
 /** `--nats` is how issue 4's deployment notes spell `--nats-url`; both name the same setting. */
 function withNatsAlias(ctx: CliContext): CliContext {
@@ -49,6 +49,10 @@ export const serveCommand: CliCommand = {
     const untuned = missingMallocTuning(process.env);
     if (untuned.length > 0) {
       logger.warn({ missing: untuned }, 'glibc malloc thresholds not set: freed memory may stay resident and RSS grow; launch as ops/mission-control.service and npm start do (README "Deployment")');
+    }
+    const heapFlags = missingHeapFlags();
+    if (heapFlags.length > 0) {
+      logger.warn({ missing: heapFlags }, 'node started without the V8 heap flags: under load garbage collection takes a large share of the actors\' thread; launch as ops/mission-control.service and npm start do (README "Deployment")');
     }
     let server;
     try {
