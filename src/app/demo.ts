@@ -13,6 +13,7 @@ export const DEMO_SETTINGS = { pulse_interval: 10, pulse_timeout: 10, deadman_ti
 
 export type DemoSettings = { pulse_interval: number; pulse_timeout: number; deadman_timeout: number; require_review: boolean };
 
+const DEMO_ADMIN_FILE = 'demo-admin.txt';
 const DEMO_ADMIN = 'admin';
 const SEEDER: By = { kind: 'human', userId: 0, username: 'demo-seed', role: 'admin' };
 
@@ -54,19 +55,35 @@ export async function seedDemo(runtime: MissionRuntime, repos: Repositories, set
   return { seeded: true, projectId };
 }
 
+/** The demo's administrator; `generated`: a password made up at this start, not kept yet. */
+export interface DemoAdmin {
+  username: string;
+  password: string;
+  generated: boolean;
+}
+
 /**
- * The demo's sign-in: `MC_ADMIN` when given, else user `admin` with a random password kept in
- * `<data_dir>/demo-admin.txt` (mode 0600) so it survives restarts and is printed at start.
+ * The demo's sign-in: `MC_ADMIN` when given, else user `admin` with the password kept in
+ * `<data_dir>/demo-admin.txt`, else a random one (`generated`), which `keepDemoAdmin` writes
+ * there once the user is created with it, so it survives restarts and is printed at start.
  */
-export function demoAdmin(dataDir: string, configured: { username: string; password: string } | null): { username: string; password: string } {
-  if (configured) return configured;
-  const file = join(dataDir, 'demo-admin.txt');
+export function demoAdmin(dataDir: string, configured: { username: string; password: string } | null): DemoAdmin {
+  if (configured) return { ...configured, generated: false };
+  const file = join(dataDir, DEMO_ADMIN_FILE);
   if (existsSync(file)) {
     const [username, password] = readFileSync(file, 'utf8').trim().split(':');
-    if (username && password) return { username, password };
+    if (username && password) return { username, password, generated: false };
   }
-  const password = randomBytes(12).toString('base64url');
-  writeFileSync(file, `${DEMO_ADMIN}:${password}\n`, { mode: 0o600 });
+  return { username: DEMO_ADMIN, password: randomBytes(12).toString('base64url'), generated: true };
+}
+
+/**
+ * Keeps a generated demo password (mode 0600). Only for a user created with it: an `admin` that
+ * existed before (a data directory first served without `--demo`) keeps its own password, and
+ * a file naming another would be printed at every start as the way in.
+ */
+export function keepDemoAdmin(dataDir: string, admin: DemoAdmin): void {
+  const file = join(dataDir, DEMO_ADMIN_FILE);
+  writeFileSync(file, `${admin.username}:${admin.password}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
-  return { username: DEMO_ADMIN, password };
 }

@@ -21,7 +21,7 @@ import { Accounts, createGateway, type ReadinessCheck } from '../gateway/index.j
 import { BackupScheduler, backupsDir, createRepositories, openStore, ProjectsRepo, QueriesRepo, type SqliteDatabase } from '../store/index.js';
 import { createProjectFiles, leadBriefFrom, Workspace } from '../workspace/index.js';
 import { agentMethodPath } from './agent-path.js';
-import { demoAdmin, seedDemo } from './demo.js';
+import { demoAdmin, keepDemoAdmin, seedDemo } from './demo.js';
 import { startDemoDirector } from './demo-director.js';
 import { GaplessRuntime } from './gapless-runtime.js';
 import { httpMethodPath } from './http-agent-path.js';
@@ -37,7 +37,8 @@ export interface RunningServer {
   /** http://host:port actually bound (port 0 resolved). */
   url: string;
   /** The demo's sign-in, when `--demo` seeded or resumed the demo squad. */
-  demo?: { projectId: string; username: string; password: string };
+  /** The demo's sign-in; `password` null when the user existed with a password of its own. */
+  demo?: { projectId: string; username: string; password: string | null };
   /** Stops accepting, finishes the group commit, stops actors, closes the store and the bus. */
   close(): Promise<void>;
 }
@@ -102,9 +103,19 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
       maxFileBytes: config.limits.max_file_bytes,
     });
     const accounts = new Accounts(store.db);
-    const admin = config.demo && hasRuntime ? demoAdmin(store.dataDir, config.admin) : config.admin;
-    // Several processes may start at once on one file (split roles): whoever comes first creates it.
-    if (admin) logger.info({ username: admin.username, outcome: await ensureAdmin(accounts, admin) }, 'first administrator');
+    const demoSignIn = config.demo && hasRuntime ? demoAdmin(store.dataDir, config.admin) : null;
+    const admin = demoSignIn ?? config.admin;
+    // Whether the password printed for the demo signs in: not a generated one for a user that existed.
+    let demoPasswordWorks = true;
+    if (admin) {
+      // Several processes may start at once on one file (split roles): whoever comes first creates it.
+      const outcome = await ensureAdmin(accounts, admin);
+      logger.info({ username: admin.username, outcome }, 'first administrator');
+      if (demoSignIn?.generated) {
+        if (outcome === 'created') keepDemoAdmin(store.dataDir, demoSignIn);
+        else demoPasswordWorks = false;
+      }
+    }
     let publicUrl = config.public_url ?? `http://${config.host}:${config.port}`;
     // Bound once the gateway exists; the simulated squad calls mission methods through it.
     let gatewayApp: FastifyInstance | null = null;
@@ -273,8 +284,10 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
     if (config.demo && runtime && admin) {
       const { projectId, seeded } = await seedDemo(runtime, runtime.repos);
       closers.push(startDemoDirector({ runtime, repos: runtime.repos, projectId, clock: systemClock, onError: (err) => logger.warn({ err }, 'demo operator') }));
-      demo = { projectId, username: admin.username, password: admin.password };
-      logger.info({ project: projectId, seeded }, `demo squad ${seeded ? 'seeded' : 'resumed'}: sign in at ${url} as ${admin.username} / ${admin.password}`);
+      demo = { projectId, username: admin.username, password: demoPasswordWorks ? admin.password : null };
+      const squad = `demo squad ${seeded ? 'seeded' : 'resumed'}`;
+      if (demoPasswordWorks) logger.info({ project: projectId, seeded }, `${squad}: sign in at ${url} as ${admin.username} / ${admin.password}`);
+      else logger.warn({ project: projectId, seeded }, `${squad}: sign in at ${url} as ${admin.username} with its own password (the user existed before this data directory kept a demo password)`);
     }
 
     let closing: Promise<void> | null = null;
