@@ -67,8 +67,9 @@ interface Batch {
 /**
  * Group commit (DESIGN "Data flow" step 5): units queued within `maxDelayMs` (or up to
  * `maxBatch`) are written in ONE transaction: event rows with per-project seqs, one snapshot
- * per actor (for a task, its `tasks` row), projection rows, extra rows and idempotency answers. Callers are answered only
- * after that commit; if it fails every unit fails and the touched actors roll back.
+ * per actor (for a task, its `tasks` row), projection rows, extra rows and idempotency answers.
+ * Callers are answered only after that commit; if it fails every unit fails and the touched
+ * actors roll back.
  *
  * With a `CommitWriter` the transaction runs on the writer thread: the batch is built here as
  * recorded writes (seqs; event, snapshot and projection rows as tuples, their JSON already text)

@@ -250,7 +250,7 @@ export class ActorHost {
    * a command that sends several events checks them all before sending any.
    */
   apply<E extends MachineEvent>(unit: CommitUnit, entry: ResidentActor, event: E, type: string | null, detail?: Record<string, unknown>): AnyMachineSnapshot {
-    const before = entry.actor.getSnapshot();
+    const before = this.snapshot(entry);
     entry.actor.send(event);
     const snap = this.snapshot(entry);
     if (snap === before) throw this.refusal(entry, event);

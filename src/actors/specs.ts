@@ -54,7 +54,6 @@ export function taskRecord(snapshot: TaskSnapshot, meta: ActorMeta, seq: number)
   ];
 }
 
-
 function migrator(machineId: string) {
   return (persisted: unknown, fromVersion: number): unknown => migrateSnapshot(machineId, fromVersion, persisted as PersistedSnapshotJson);
 }

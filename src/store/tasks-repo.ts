@@ -45,10 +45,10 @@ function toView(r: TaskRow): TaskView {
 }
 
 /**
- * A task's row as a commit sends it (see `SnapshotWrite`), in the UPDATE's column order: the
- * read model's columns and the rest of the machine's context, so the row is also the task's
- * persisted snapshot (the `actor_snapshot_rows` view renders it as XState's persisted form).
- * Status codes resolved, `depends_on` as JSON text, `require_review` as 0/1.
+ * A task's row as a commit sends it (see `SnapshotWrite`), in the INSERT's column order less `n`
+ * and `created_by`: the read model's columns and the rest of the machine's context, so it is
+ * the task's persisted snapshot (the `actor_snapshot_rows` view renders it as XState's
+ * persisted form). Status codes resolved, `depends_on` as JSON text, `require_review` as 0/1.
  */
 export type TaskRecord = [
   id: string,
