@@ -207,6 +207,8 @@ async function sqliteFloor(tasks: number, inFlight: number): Promise<number> {
     if (event.type !== 'create') actor.send(event);
     return taskRecord(actor.getSnapshot(), { created_at: Date.now(), updated_at: Date.now() }, 0);
   });
+  // Positions in `TaskRecord` of the task's id and of the seq that produced the row.
+  const [RECORD_ID, RECORD_SEQ] = [0, 16] as const;
   let seq = repos.projects.lastSeq('bench') ?? 0;
   const t0 = performance.now();
   for (let lo = 1; lo <= tasks; lo += inFlight) {
@@ -219,8 +221,8 @@ async function sqliteFloor(tasks: number, inFlight: number): Promise<number> {
           const e = events[step]!;
           rows.push([e.project_id, ++seq, e.ts, e.type, e.actor_kind, id, JSON.stringify(e.payload), e.idempotency_key]);
           const record = [...records[step]!] as TaskRecord;
-          record[0] = id;
-          record[16] = seq;
+          record[RECORD_ID] = id;
+          record[RECORD_SEQ] = seq;
           repos.tasks.upsertRecord(record);
         }
         repos.events.appendMany(rows);
