@@ -21,9 +21,10 @@ function flagName(arg: string): string {
   return arg.split('=')[0]!.replace(/_/g, '-');
 }
 
-/** The flags this process was started with, on its command line or in NODE_OPTIONS. */
-function startFlags(execArgv: readonly string[], nodeOptions: string): string[] {
-  return [...execArgv, ...nodeOptions.split(/\s+/)].filter((a) => a.startsWith('--'));
+/** The V8_HEAP_FLAGS settings this process was started with, as given (command line or NODE_OPTIONS). */
+export function heapFlagsInEffect(execArgv: readonly string[] = process.execArgv, nodeOptions: string = process.env.NODE_OPTIONS ?? ''): string[] {
+  const names = new Set(V8_HEAP_FLAGS.map(flagName));
+  return [...execArgv, ...nodeOptions.split(/\s+/)].filter((a) => a.startsWith('--') && names.has(flagName(a)));
 }
 
 /**
@@ -31,12 +32,6 @@ function startFlags(execArgv: readonly string[], nodeOptions: string): string[] 
  * is the operator's choice, not missing).
  */
 export function missingHeapFlags(execArgv: readonly string[] = process.execArgv, nodeOptions: string = process.env.NODE_OPTIONS ?? ''): string[] {
-  const given = new Set(startFlags(execArgv, nodeOptions).map(flagName));
+  const given = new Set(heapFlagsInEffect(execArgv, nodeOptions).map(flagName));
   return V8_HEAP_FLAGS.filter((flag) => !given.has(flagName(flag)));
-}
-
-/** The V8_HEAP_FLAGS settings in effect, as given (for a benchmark's report). */
-export function heapFlagsInEffect(execArgv: readonly string[] = process.execArgv, nodeOptions: string = process.env.NODE_OPTIONS ?? ''): string[] {
-  const names = new Set(V8_HEAP_FLAGS.map(flagName));
-  return startFlags(execArgv, nodeOptions).filter((a) => names.has(flagName(a)));
 }
