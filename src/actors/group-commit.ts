@@ -125,6 +125,14 @@ export class GroupCommitter {
     return this.writer?.alive ?? false;
   }
 
+  /**
+   * Settles once commits can go to the writer thread (it has started and opened its connection)
+   * or are written inline (no thread, or it failed to start).
+   */
+  get ready(): Promise<void> {
+    return this.writer?.ready ?? Promise.resolve();
+  }
+
   /** Whether a unit not yet committed (queued or being written) touched this actor. */
   isQueued(actorId: string): boolean {
     if (this.queue.some((q) => q.unit.touched.has(actorId))) return true;

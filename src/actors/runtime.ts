@@ -184,6 +184,15 @@ export class Runtime implements MissionRuntime {
     return report;
   }
 
+  /**
+   * Settles once the commit path is up: the writer thread (group_commit.thread) has started and
+   * opened its connection, or commits run inline. Commands sent before simply wait longer for
+   * their first commit; the server awaits this before it takes traffic.
+   */
+  ready(): Promise<void> {
+    return this.committer.ready;
+  }
+
   onCommitted(listener: (events: CommittedEvent[]) => void): () => void {
     return this.committer.onCommitted(listener);
   }

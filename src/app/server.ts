@@ -175,6 +175,7 @@ export async function startServer(config: Config, ctx: ServerContext): Promise<R
       });
       const report = started.start();
       logger.info({ report }, 'actors restored');
+      await started.ready();
       // SIGHUP: new projects' defaults and the limits apply from now on (SPEC §10).
       const unsubscribeSettings = ctx.config.subscribe((next) => {
         try {

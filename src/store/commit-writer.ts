@@ -13,6 +13,7 @@ export interface WriteFailure {
 }
 
 export type WriterReply =
+  | { type: 'ready' }
   | { type: 'batch'; id: number; ok: true }
   | { type: 'batch'; id: number; ok: false; error: WriteFailure }
   | { type: 'fatal'; error: WriteFailure };
@@ -34,7 +35,7 @@ export type BatchDone = (failure: WriteFailure | null) => void;
  * builds the next batch while SQLite writes the last one. `drain` waits synchronously for
  * every batch sent (for a stop, a rollback or a write that must run inline). A writer that
  * cannot start or dies fails what it holds and reports `alive === false`; the caller writes
- * inline from then on.
+ * inline from then on. `ready` says when the thread has started and opened its connection.
  */
 export class CommitWriter {
   private readonly worker: Worker;
@@ -45,11 +46,19 @@ export class CommitWriter {
   private nextId = 1;
   private dead: WriteFailure | null = null;
   private closing = false;
+  private markReady: () => void = () => undefined;
+  /**
+   * Settles once the thread has loaded and opened its connection, or has failed to (then
+   * `alive` is false). Batches sent before wait in the port; loading the thread takes a few
+   * hundred milliseconds, so a server awaits this before it takes traffic.
+   */
+  readonly ready: Promise<void>;
 
   constructor(
     opts: CommitWriterOptions,
     private readonly onDeath: (failure: WriteFailure) => void = () => undefined,
   ) {
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
     const channel = new MessageChannel();
     this.port = channel.port1;
     const shared = new SharedArrayBuffer(4);
@@ -68,8 +77,8 @@ export class CommitWriter {
       if (!this.closing) this.die({ code: null, message: `writer thread exited (code ${code})` });
     });
     this.worker.unref();
+    // The port stays referenced until the thread is ready: whoever awaits `ready` is kept alive.
     this.port.on('message', (m: WriterReply) => this.handle(m));
-    this.port.unref();
   }
 
   /** False once the thread failed to start or died. */
@@ -129,10 +138,16 @@ export class CommitWriter {
     this.port.postMessage({ type: 'close' } satisfies WriterRequest);
     await exited;
     this.port.close();
+    // Closed before it said it was ready: nobody waits for that any more.
+    this.markReady();
   }
 
   private handle(m: WriterReply): void {
     if (m.type === 'fatal') return this.die(m.error);
+    if (m.type === 'ready') {
+      if (this.waiting.size === 0) this.port.unref();
+      return this.markReady();
+    }
     const done = this.waiting.get(m.id);
     if (!done) return;
     this.waiting.delete(m.id);
@@ -147,6 +162,7 @@ export class CommitWriter {
     this.waiting.clear();
     this.port.unref();
     void this.worker.terminate();
+    this.markReady();
     for (const done of pending) done(failure);
     this.onDeath(failure);
   }

@@ -1,8 +1,9 @@
 /**
  * The writer thread (`CommitWriter`): its own connection to the database, on which it replays
  * each group commit's recorded writes in one transaction, in the order they arrive, while the
- * runtime's thread goes on with the actors. It answers every batch on the port, then bumps the
- * shared signal so a runtime thread waiting synchronously (`CommitWriter.drain`) wakes up.
+ * runtime's thread goes on with the actors. It says when its connection is open ('ready'), answers
+ * every batch on the port, and after each message bumps the shared signal so a runtime thread
+ * waiting synchronously (`CommitWriter.drain`) wakes up.
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { openDatabase, type SyncMode } from './db.js';
@@ -57,6 +58,7 @@ try {
       reply({ type: 'batch', id: m.id, ok: false, error: failure(err) });
     }
   });
+  reply({ type: 'ready' });
 } catch (err) {
   reply({ type: 'fatal', error: failure(err) });
   data.port.close();

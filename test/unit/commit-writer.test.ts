@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,9 +174,51 @@ describe('group commit on the writer thread', () => {
     }
   });
 
+  it('says when the thread is ready, and keeps a process that awaits it alive until then', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mc-writer-ready-'));
+    try {
+      // In a process with nothing else to run (the thread and the port are not referenced once
+      // the thread is up): the await must keep it alive until the thread says it is ready.
+      const url = new URL('../../src/store/index.ts', import.meta.url).href;
+      const script = `
+        const { CommitWriter, openStore } = await import(${JSON.stringify(url)});
+        const store = await openStore({ dataDir: ${JSON.stringify(dir)} });
+        const file = store.db.name;
+        store.close();
+        const writer = new CommitWriter({ file });
+        await writer.ready;
+        const failure = await new Promise((resolve) => writer.submit(0, [{ repo: 'idempotency', method: 'put', calls: [['user:1', 'k', 'c', { ok: true, result: 1 }, 1]] }], resolve));
+        console.log(JSON.stringify({ alive: writer.alive, failure }));
+        await writer.close();`;
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+      expect(child.stderr).not.toMatch(/Error/);
+      expect(child.status).toBe(0);
+      expect(JSON.parse(child.stdout.trim())).toEqual({ alive: true, failure: null });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the runtime is ready once its writer thread is; inline, at once', async () => {
+    const f = await openRuntime({ scheduling: false, commitThread: true });
+    open.push(f);
+    await f.rt.ready();
+    expect(f.rt.committer.threaded).toBe(true);
+    const inline = await openRuntime({ scheduling: false });
+    open.push(inline);
+    let settled = false;
+    void inline.rt.ready().then(() => (settled = true));
+    await Promise.resolve();
+    expect(settled).toBe(true);
+    expect(inline.rt.committer.threaded).toBe(false);
+  });
+
   it('a writer thread that cannot open the database fails what it was sent and reports itself dead', async () => {
     let died: WriteFailure | null = null;
     const writer = new CommitWriter({ file: join(tmpdir(), 'mc-no-such-dir', 'x', 'mission-control.db') }, (f) => (died = f));
+    // `ready` settles on the failure too: whoever waits for it goes on (commits then run inline).
+    await writer.ready;
+    expect(writer.alive).toBe(false);
     const answer = new Promise<WriteFailure | null>((resolve) => writer.submit(0, [{ repo: 'projects', method: 'setLastSeq', calls: [['p', 1]] }], resolve));
     const failure = await answer;
     expect(failure?.message).toMatch(/directory does not exist|unable to open|SQLITE_CANTOPEN/i);
