@@ -37,8 +37,15 @@ const noFiles: ProjectFiles = {
 };
 /** BENCH_CACHE_MB: the SQLite page cache of the measured stores (default: the store's own). */
 const CACHE_MB = process.env.BENCH_CACHE_MB ? Number(process.env.BENCH_CACHE_MB) : undefined;
-/** One task's life: created, started, blocked, unblocked, submitted (5 events). */
-const EVENTS_PER_TASK = 5;
+/** One task's life after its creation: started, blocked, unblocked, submitted. */
+const TASK_LIFE = [
+  { type: 'start', by: HUMAN, deps_done: true },
+  { type: 'block', by: HUMAN, reason: 'waiting' },
+  { type: 'unblock', by: HUMAN, answer: 'go' },
+  { type: 'submit', by: HUMAN },
+] as const;
+/** Events per task life: its creation and TASK_LIFE. */
+const EVENTS_PER_TASK = 1 + TASK_LIFE.length;
 /** The server's group commit settings (max_batch, max_delay_ms, the writer thread). */
 const SERVER_COMMIT = configSchema.parse({}).group_commit;
 /**
@@ -74,10 +81,7 @@ function bareRun(tasks: number): { rate: number; cpuRate: number } {
   for (let i = 1; i <= tasks; i++) {
     const actor = createActor(taskMachine, { input: input(`bench-${i}`) });
     actor.start();
-    actor.send({ type: 'start', by: HUMAN, deps_done: true });
-    actor.send({ type: 'block', by: HUMAN, reason: 'waiting' });
-    actor.send({ type: 'unblock', by: HUMAN, answer: 'go' });
-    actor.send({ type: 'submit', by: HUMAN });
+    for (const event of TASK_LIFE) actor.send({ ...event });
   }
   return { rate: (tasks * EVENTS_PER_TASK) / ((performance.now() - t0) / 1000), cpuRate: (tasks * EVENTS_PER_TASK) / ((cpuMs() - c0) / 1000) };
 }
@@ -89,12 +93,6 @@ function bareRun(tasks: number): { rate: number; cpuRate: number } {
  * no persistence: what keeping that many lives in flight costs XState itself.
  */
 function bareInterleaved(tasks: number, width: number): number {
-  const steps = [
-    { type: 'start', by: HUMAN, deps_done: true },
-    { type: 'block', by: HUMAN, reason: 'waiting' },
-    { type: 'unblock', by: HUMAN, answer: 'go' },
-    { type: 'submit', by: HUMAN },
-  ] as const;
   const t0 = performance.now();
   for (let lo = 1; lo <= tasks; lo += width) {
     const actors = [];
@@ -103,7 +101,7 @@ function bareInterleaved(tasks: number, width: number): number {
       actor.start();
       actors.push(actor);
     }
-    for (const event of steps) for (const actor of actors) actor.send({ ...event });
+    for (const event of TASK_LIFE) for (const actor of actors) actor.send({ ...event });
   }
   return (tasks * EVENTS_PER_TASK) / ((performance.now() - t0) / 1000);
 }
@@ -150,18 +148,12 @@ async function hostLife(rt: Runtime, i: number, commit?: (unit: CommitUnit) => P
   let unit = new CommitUnit(Date.now());
   const entry = rt.host.spawn(unit, 'task', id, 'bench', input(id));
   rt.host.record(unit, entry, rt.host.snapshot(entry), { type: 'create', by: HUMAN }, 'task.created');
-  const steps = [
-    { type: 'start', by: HUMAN, deps_done: true },
-    { type: 'block', by: HUMAN, reason: 'waiting' },
-    { type: 'unblock', by: HUMAN, answer: 'go' },
-    { type: 'submit', by: HUMAN },
-  ];
-  for (const event of steps) {
+  for (const event of TASK_LIFE) {
     if (commit) {
       await commit(unit);
       unit = new CommitUnit(Date.now());
     }
-    rt.host.apply(unit, entry, event, 'task.moved');
+    rt.host.apply(unit, entry, { ...event }, 'task.moved');
   }
   if (commit) await commit(unit);
   else rt.host.committed([entry]); // passivates the done task, as a commit would
@@ -205,9 +197,8 @@ async function sqliteFloor(tasks: number, inFlight: number): Promise<number> {
   await rt.stop();
   // The task's row after each of its events, as the commit builds it.
   const actor = createActor(taskMachine, { input: input('bench-0') }).start();
-  const steps = [{ type: 'create' }, { type: 'start', by: HUMAN, deps_done: true }, { type: 'block', by: HUMAN, reason: 'waiting' }, { type: 'unblock', by: HUMAN, answer: 'go' }, { type: 'submit', by: HUMAN }] as const;
-  const records = steps.map((event) => {
-    if (event.type !== 'create') actor.send(event);
+  const records = [{ type: 'create' } as const, ...TASK_LIFE].map((event) => {
+    if (event.type !== 'create') actor.send({ ...event });
     return taskRecord(actor.getSnapshot(), { created_at: Date.now(), updated_at: Date.now() }, 0);
   });
   // Positions in `TaskRecord` of the task's id and of the seq that produced the row.
