@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createActor } from 'xstate';
-import { CommitUnit, createRuntime, taskRecord, type ProjectFiles, type Runtime } from '../src/actors/index.js';
+import { CommitUnit, createRuntime, taskRecord, type ProjectFiles, type ResidentActor, type Runtime } from '../src/actors/index.js';
 import { heapFlagsInEffect, missingHeapFlags, V8_HEAP_FLAGS } from '../src/app/heap-tuning.js';
 import { configSchema } from '../src/config/index.js';
 import type { By, CommandEnvelope, TaskView } from '../src/core/index.js';
@@ -148,12 +148,20 @@ async function memory(tasks: number): Promise<number> {
   return rate;
 }
 
+/** Task `bench-<i>` created in a new unit, its id numbered as task.create numbers them (not looked up). */
+function createTask(rt: Runtime, i: number): { unit: CommitUnit; entry: ResidentActor } {
+  const id = `bench-${i}`;
+  const unit = new CommitUnit(Date.now());
+  const entry = rt.host.spawn(unit, 'task', id, 'bench', input(id), { counted: true });
+  rt.host.record(unit, entry, rt.host.snapshot(entry), { type: 'create', by: HUMAN }, 'task.created');
+  return { unit, entry };
+}
+
 /** One task's life through the host; `commit` (if given) is awaited after each event. */
 async function hostLife(rt: Runtime, i: number, commit?: (unit: CommitUnit) => Promise<void>): Promise<void> {
-  const id = `bench-${i}`;
-  let unit = new CommitUnit(Date.now());
-  const entry = rt.host.spawn(unit, 'task', id, 'bench', input(id));
-  rt.host.record(unit, entry, rt.host.snapshot(entry), { type: 'create', by: HUMAN }, 'task.created');
+  const created = createTask(rt, i);
+  const entry = created.entry;
+  let unit = created.unit;
   for (const event of TASK_LIFE) {
     if (commit) {
       await commit(unit);
@@ -172,10 +180,9 @@ async function hostLife(rt: Runtime, i: number, commit?: (unit: CommitUnit) => P
  * batch), as bare XState takes a task's events one after the other.
  */
 async function pipelinedLife(rt: Runtime, i: number): Promise<void> {
-  const id = `bench-${i}`;
-  let unit = new CommitUnit(Date.now());
-  const entry = rt.host.spawn(unit, 'task', id, 'bench', input(id));
-  rt.host.record(unit, entry, rt.host.snapshot(entry), { type: 'create', by: HUMAN }, 'task.created');
+  const created = createTask(rt, i);
+  const entry = created.entry;
+  let unit = created.unit;
   const acknowledged = [rt.committer.enqueue(unit)];
   for (const event of TASK_LIFE) {
     unit = new CommitUnit(Date.now());
@@ -185,38 +192,27 @@ async function pipelinedLife(rt: Runtime, i: number): Promise<void> {
   await Promise.all(acknowledged);
 }
 
-/** Pipelined lives (`pipelinedLife`), `lives` at a time: as many commands in flight as `durable`'s lives. */
-async function durablePipelined(tasks: number, lives: number): Promise<{ rate: number; transactions: number }> {
-  const { dir, store, rt } = await openBench();
-  await rt.execute(envelope('project.init', { project_name: 'bench' }));
-  const tx0 = rt.committer.transactions;
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < tasks) await pipelinedLife(rt, ++next);
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: lives }, worker));
-  const rate = (tasks * EVENTS_PER_TASK) / ((performance.now() - t0) / 1000);
-  const transactions = rt.committer.transactions - tx0;
-  await rt.stop();
-  store.close();
-  rmSync(dir, { recursive: true, force: true });
-  return { rate, transactions };
-}
+/** A task's life through the host, each event acknowledged after its group commit. */
+type DurableLife = (rt: Runtime, i: number) => Promise<void>;
 
-/** Through the host with group commit before each acknowledgement; many lives in flight. */
-async function durable(tasks: number, inFlight: number, commitThread = SERVER_COMMIT.thread): Promise<{ rate: number; cpuRate: number; transactions: number }> {
+/** One event at a time: each waits for the acknowledgement of the one before. */
+const sequentialLife: DurableLife = (rt, i) => hostLife(rt, i, (unit) => rt.committer.enqueue(unit));
+
+/**
+ * Through the host with group commit before each acknowledgement: `workers` lives in flight, each
+ * running `life` (sequential by default; `pipelinedLife`) on task after task.
+ */
+async function durable(tasks: number, workers: number, commitThread = SERVER_COMMIT.thread, life: DurableLife = sequentialLife): Promise<{ rate: number; cpuRate: number; transactions: number }> {
   const { dir, store, rt } = await openBench(commitThread);
   await rt.execute(envelope('project.init', { project_name: 'bench' }));
   const tx0 = rt.committer.transactions;
   let next = 0;
-  const commit = (unit: CommitUnit): Promise<void> => rt.committer.enqueue(unit);
   const worker = async (): Promise<void> => {
-    while (next < tasks) await hostLife(rt, ++next, commit);
+    while (next < tasks) await life(rt, ++next);
   };
   const c0 = cpuMs();
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: inFlight }, worker));
+  await Promise.all(Array.from({ length: workers }, worker));
   const rate = (tasks * EVENTS_PER_TASK) / ((performance.now() - t0) / 1000);
   const cpuRate = (tasks * EVENTS_PER_TASK) / ((cpuMs() - c0) / 1000);
   const transactions = rt.committer.transactions - tx0;
@@ -262,7 +258,7 @@ async function sqliteFloor(tasks: number, inFlight: number): Promise<number> {
           const record = [...records[step]!] as TaskRecord;
           record[RECORD_ID] = id;
           record[RECORD_SEQ] = seq;
-          repos.tasks.upsertRecord(record);
+          repos.tasks.upsertRecord(record, step === 0);
         }
         repos.events.appendMany(rows);
         repos.projects.setLastSeq('bench', seq);
@@ -365,7 +361,7 @@ async function main(): Promise<void> {
   await memory(1_000);
   await durable(1_000, 64);
   await durable(1_000, 64, false);
-  await durablePipelined(1_000, 64);
+  await durable(1_000, 64, SERVER_COMMIT.thread, pipelinedLife);
   await commands(500, 64);
   // On a shared machine the speed of a core changes from second to second (bare XState alone
   // moves between ~70k and ~120k events/s here): each durable run is measured between two bare
@@ -378,7 +374,8 @@ async function main(): Promise<void> {
     const b1 = bareRun(tasks);
     const d = await durable(tasks, IN_FLIGHT);
     const b2 = bareRun(tasks);
-    const p = await durablePipelined(tasks, lives);
+    // As many commands in flight as the sequential run: its lives over the events of one.
+    const p = await durable(tasks, lives, SERVER_COMMIT.thread, pipelinedLife);
     const b3 = bareRun(tasks);
     // The same run with the commit on the runtime's thread: what the writer thread adds.
     const inline = await durable(tasks, IN_FLIGHT, false);

@@ -376,11 +376,12 @@ export class GroupCommitter {
       const last = lastOfActor.get(entry.id);
       const snap = this.host.snapshot(entry);
       const seq = last?.seq ?? this.lastSeq.get(entry.projectId) ?? 0;
-      entry.spec.project(writes, snap, entry.meta, seq, last?.payload.view);
-      if (entry.spec.rowIsSnapshot) continue;
       const passive = entry.spec.isPassive(snap) ? 1 : 0;
-      const row = this.host.persistedRow(entry, snap, seq, last, passive);
-      (passive === entry.storedPassive ? rewrites : upserts).push(row);
+      entry.spec.project(writes, snap, entry.meta, seq, last?.payload.view, entry.storedPassive === null);
+      if (!entry.spec.rowIsSnapshot) {
+        const row = this.host.persistedRow(entry, snap, seq, last, passive);
+        (passive === entry.storedPassive ? rewrites : upserts).push(row);
+      }
       // What the next batch compares with (it is built before this one is answered).
       entry.storedPassive = passive;
     }

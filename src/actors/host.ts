@@ -14,8 +14,9 @@ export interface ResidentActor {
   /** Created by a unit not yet committed: a failed commit removes it instead of reloading it. */
   uncommitted: boolean;
   /**
-   * The `passive` flag of the actor's committed snapshot row (null: no row yet). While it holds,
-   * the commit rewrites the row in place without touching the resident index.
+   * The `passive` flag of the actor's snapshot row (a task's: its `tasks` row), as committed or
+   * as the last batch built writes it (null: no row yet, the next commit inserts one). While it
+   * holds, the commit rewrites the row in place without touching the resident index.
    */
   storedPassive: 0 | 1 | null;
 }
@@ -200,9 +201,14 @@ export class ActorHost {
     return entry;
   }
 
-  /** Creates a new actor from input; it becomes durable with the unit's commit. */
-  spawn(unit: CommitUnit, kind: ActorKindName, id: string, projectId: string, input: unknown): ResidentActor {
-    if (this.isResident(id) || this.repos.snapshots.exists(id)) {
+  /**
+   * Creates a new actor from input; it becomes durable with the unit's commit. An id already in
+   * use is CONFLICT. `counted`: the caller took the id from a counter that never repeats (a
+   * project's task numbers), so the database is not asked; the row's INSERT at commit still
+   * refuses a duplicate (the commit fails, nothing is overwritten).
+   */
+  spawn(unit: CommitUnit, kind: ActorKindName, id: string, projectId: string, input: unknown, opts: { counted?: boolean } = {}): ResidentActor {
+    if (this.isResident(id) || (!opts.counted && this.repos.snapshots.exists(id))) {
       throw new MissionError('CONFLICT', `${kind} ${id} already exists`, { id });
     }
     const spec = this.spec(kind);

@@ -71,7 +71,8 @@ export function taskSpec(depsDone: (snapshot: TaskSnapshot) => boolean): ActorKi
     isRestorable: restorable,
     view: (snap, meta) => toTaskView(snap as TaskSnapshot, meta),
     isPassive: (snap) => snap.value === 'done' || snap.value === 'archived',
-    project: (repos, snap, meta, seq) => repos.tasks.upsertRecord(taskRecord(snap as TaskSnapshot, meta, seq)),
+    // A new task's row is inserted: an id that already has one fails the commit, never overwrites it.
+    project: (repos, snap, meta, seq, _view, isNew) => repos.tasks.upsertRecord(taskRecord(snap as TaskSnapshot, meta, seq), isNew),
     rowIsSnapshot: true,
     allowed: (snap, by: By) => allowedTargets(snap as TaskSnapshot, by, { deps_done: depsDone(snap as TaskSnapshot) }),
   };

@@ -115,13 +115,19 @@ export class TasksRepo {
     );
   }
 
-  /** Writes a task's row: updated in place, or inserted the first time (`createdBy` kept from then). */
-  upsertRecord(record: TaskRecord, createdBy: string | null = null): void {
+  /**
+   * Writes a task's row. `isNew` (the task was created in this commit): INSERTed, so an id that
+   * already has a row fails the commit and is never overwritten. Otherwise updated in place (a
+   * row that is missing is inserted).
+   */
+  upsertRecord(record: TaskRecord, isNew = false): void {
     const [id, projectId, title, description, status, priority, assigneeId, dependsOn, version, blockedReason, blockedFrom, attempts, requireReview, maxAttempts, helpAnswer, machineVersion, seq, createdAt, updatedAt] = record;
-    const updated = this.updateStmt.run(title, description, status, priority, assigneeId, dependsOn, version, blockedReason, blockedFrom, attempts, requireReview, maxAttempts, helpAnswer, machineVersion, seq, updatedAt, status, updatedAt, status, updatedAt, status, id);
-    if (updated.changes > 0) return;
+    if (!isNew) {
+      const updated = this.updateStmt.run(title, description, status, priority, assigneeId, dependsOn, version, blockedReason, blockedFrom, attempts, requireReview, maxAttempts, helpAnswer, machineVersion, seq, updatedAt, status, updatedAt, status, updatedAt, status, id);
+      if (updated.changes > 0) return;
+    }
     const n = Number(id.slice(id.lastIndexOf('-') + 1));
-    this.insertStmt.run(id, projectId, n, title, description, status, priority, assigneeId, dependsOn, version, blockedReason, blockedFrom, attempts, requireReview, maxAttempts, helpAnswer, machineVersion, seq, createdBy, createdAt, updatedAt, status, updatedAt, status, updatedAt);
+    this.insertStmt.run(id, projectId, n, title, description, status, priority, assigneeId, dependsOn, version, blockedReason, blockedFrom, attempts, requireReview, maxAttempts, helpAnswer, machineVersion, seq, null, createdAt, updatedAt, status, updatedAt, status, updatedAt);
   }
 
   get(id: string): TaskView | undefined {

@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/core/index.js';
+import { TasksRepo, type TaskRecord } from '../../src/store/index.js';
 import { openRuntime, type RuntimeFixture } from '../support/runtime-fixture.js';
 
 /**
@@ -130,5 +131,32 @@ describe('commit rows', () => {
     f.rt.repos.snapshots.rewriteMany([['x-1', 'other', 'task', 'task', 1, '{"a":2}', '"done"', 1, 2, 2, 9]]);
     // Only the snapshot, its state value, seq and update time change; the resident-index columns and creation time stay.
     expect(f.rt.repos.snapshots.get('x-1')).toEqual({ ...row, snapshot: '{"a":2}', state_value: '"done"', seq: 2, updated_at: 2 });
+  });
+
+  it("never overwrites a row that already holds a new task's id: the create fails and the row stays", async () => {
+    const clock = new ManualClock(1_000);
+    const f = await fixture(clock);
+    await f.exec('project.init', { project_name: 'Vanguard' });
+    // A row the runtime does not know about holds the id the project's counter gives next.
+    const planted: TaskRecord = ['vanguard-1', 'vanguard', 'Planted', 'kept', 0, 2, null, '[]', 7, null, null, 0, 0, 3, null, 1, 0, 500, 500];
+    new TasksRepo(f.store.db).upsertRecord(planted, true);
+    const before = f.store.db.prepare('SELECT * FROM tasks').all();
+    const events = f.store.db.prepare('SELECT count(*) AS n FROM events').get();
+    await expect(f.exec('task.create', { project_id: 'vanguard', title: 'New' })).rejects.toMatchObject({ code: expect.any(String) });
+    expect(f.store.db.prepare('SELECT * FROM tasks').all()).toEqual(before);
+    expect(f.store.db.prepare('SELECT count(*) AS n FROM events').get()).toEqual(events);
+  });
+
+  it("takes a new task's id from the project's counter without looking it up; other actors' ids are looked up", async () => {
+    const f = await fixture(new ManualClock(1_000));
+    await f.exec('soul.create', { soul_id: 'shuri', name: 'Shuri' });
+    const exists = vi.spyOn(f.rt.repos.snapshots, 'exists');
+    await f.exec('project.init', { project_name: 'Vanguard', base_id: ['shuri'] });
+    expect(exists.mock.calls.map(([id]) => id).sort()).toEqual(['shuri:vanguard', 'vanguard']);
+    exists.mockClear();
+    await f.exec('task.create', { project_id: 'vanguard', title: 'T' });
+    await f.exec('task.create', { project_id: 'vanguard', title: 'U' });
+    expect(exists).not.toHaveBeenCalled();
+    expect(f.store.db.prepare('SELECT id FROM tasks ORDER BY n').all()).toEqual([{ id: 'vanguard-1' }, { id: 'vanguard-2' }]);
   });
 });

@@ -55,7 +55,7 @@ export const createTask: Handler<CommandParams<'task.create'>> = (rt, unit, p, b
     depends_on: dependsOn,
     require_review: ctx.settings.require_review,
     max_attempts: ctx.settings.max_attempts,
-  });
+  }, { counted: true });
   rt.host.record(unit, task, rt.host.snapshot(task), { type: 'create', by }, 'task.created');
   subscribeAssignee(unit, p.project_id, id, p.assignee_id ?? null);
   signOfLife(rt, unit, by);
