@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ManualClock } from '../../src/core/index.js';
+import { ManualClock, type MissionError } from '../../src/core/index.js';
 import { TasksRepo, type TaskRecord } from '../../src/store/index.js';
 import { openRuntime, type RuntimeFixture } from '../support/runtime-fixture.js';
 
@@ -140,11 +140,16 @@ describe('commit rows', () => {
     // A row the runtime does not know about holds the id the project's counter gives next.
     const planted: TaskRecord = ['vanguard-1', 'vanguard', 'Planted', 'kept', 0, 2, null, '[]', 7, null, null, 0, 0, 3, null, 1, 0, 500, 500];
     new TasksRepo(f.store.db).upsertRecord(planted, true);
-    const before = f.store.db.prepare('SELECT * FROM tasks').all();
-    const events = f.store.db.prepare('SELECT count(*) AS n FROM events').get();
-    await expect(f.exec('task.create', { project_id: 'vanguard', title: 'New' })).rejects.toMatchObject({ code: expect.any(String) });
-    expect(f.store.db.prepare('SELECT * FROM tasks').all()).toEqual(before);
-    expect(f.store.db.prepare('SELECT count(*) AS n FROM events').get()).toEqual(events);
+    const rows = (): unknown[] => [
+      f.store.db.prepare('SELECT * FROM tasks').all(),
+      f.store.db.prepare('SELECT * FROM projects').all(),
+      f.store.db.prepare('SELECT count(*) AS n FROM events').get(),
+    ];
+    const before = rows();
+    const refused = (await f.exec('task.create', { project_id: 'vanguard', title: 'New' }).catch((err: unknown) => err)) as MissionError;
+    expect(refused.code).toBe('STORE_UNAVAILABLE');
+    expect(refused.message).toMatch(/UNIQUE constraint failed: tasks\./);
+    expect(rows()).toEqual(before);
   });
 
   it("takes a new task's id from the project's counter without looking it up; other actors' ids are looked up", async () => {
