@@ -149,7 +149,7 @@ async function memory(tasks: number): Promise<number> {
 }
 
 /** Task `bench-<i>` created in a new unit, its id numbered as task.create numbers them (not looked up). */
-function createTask(rt: Runtime, i: number): { unit: CommitUnit; entry: ResidentActor } {
+function spawnTask(rt: Runtime, i: number): { unit: CommitUnit; entry: ResidentActor } {
   const id = `bench-${i}`;
   const unit = new CommitUnit(Date.now());
   const entry = rt.host.spawn(unit, 'task', id, 'bench', input(id), { counted: true });
@@ -159,7 +159,7 @@ function createTask(rt: Runtime, i: number): { unit: CommitUnit; entry: Resident
 
 /** One task's life through the host; `commit` (if given) is awaited after each event. */
 async function hostLife(rt: Runtime, i: number, commit?: (unit: CommitUnit) => Promise<void>): Promise<void> {
-  const created = createTask(rt, i);
+  const created = spawnTask(rt, i);
   const entry = created.entry;
   let unit = created.unit;
   for (const event of TASK_LIFE) {
@@ -180,7 +180,7 @@ async function hostLife(rt: Runtime, i: number, commit?: (unit: CommitUnit) => P
  * batch), as bare XState takes a task's events one after the other.
  */
 async function pipelinedLife(rt: Runtime, i: number): Promise<void> {
-  const created = createTask(rt, i);
+  const created = spawnTask(rt, i);
   const entry = created.entry;
   let unit = created.unit;
   const acknowledged = [rt.committer.enqueue(unit)];
@@ -364,7 +364,7 @@ async function main(): Promise<void> {
   await durable(1_000, 64, SERVER_COMMIT.thread, pipelinedLife);
   await commands(500, 64);
   // On a shared machine the speed of a core changes from second to second (bare XState alone
-  // moves between ~70k and ~120k events/s here): each durable run is measured between two bare
+  // moves between ~60k and ~140k events/s here): each durable run is measured between two bare
   // runs and its ratio is taken against their mean, so both sides see the same stretch of time.
   // The ratio is the median over BENCH_ROUNDS rounds (wall clock), the CPU-time ratio beside it.
   const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -374,7 +374,7 @@ async function main(): Promise<void> {
     const b1 = bareRun(tasks);
     const d = await durable(tasks, IN_FLIGHT);
     const b2 = bareRun(tasks);
-    // As many commands in flight as the sequential run: its lives over the events of one.
+    // `lives` pipelined lives hold as many commands in flight as IN_FLIGHT sequential ones.
     const p = await durable(tasks, lives, SERVER_COMMIT.thread, pipelinedLife);
     const b3 = bareRun(tasks);
     // The same run with the commit on the runtime's thread: what the writer thread adds.
