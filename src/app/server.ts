@@ -36,8 +36,10 @@ export interface ServerContext {
 export interface RunningServer {
   /** http://host:port actually bound (port 0 resolved). */
   url: string;
-  /** The demo's sign-in, when `--demo` seeded or resumed the demo squad. */
-  /** The demo's sign-in; `password` null when the user existed with a password of its own. */
+  /**
+   * The demo's sign-in, when `--demo` seeded or resumed the demo squad; `password` null when the
+   * user existed with a password of its own.
+   */
   demo?: { projectId: string; username: string; password: string | null };
   /** Stops accepting, finishes the group commit, stops actors, closes the store and the bus. */
   close(): Promise<void>;
