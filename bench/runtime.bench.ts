@@ -369,7 +369,7 @@ async function main(): Promise<void> {
   // The ratio is the median over BENCH_ROUNDS rounds (wall clock), the CPU-time ratio beside it.
   const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
   const lives = Math.max(1, Math.round(IN_FLIGHT / EVENTS_PER_TASK));
-  const perRound: { bare: number[]; interleaved: number; durable: number; ratio: number; cpuRatio: number; transactions: number; inlineRatio: number; pipelined: number; pipelinedRatio: number }[] = [];
+  const perRound: { bare: number[]; interleaved: number; durable: number; ratio: number; cpuRatio: number; inlineRatio: number; pipelined: number; pipelinedRatio: number }[] = [];
   for (let r = 0; r < rounds; r++) {
     const b1 = bareRun(tasks);
     const d = await durable(tasks, IN_FLIGHT);
@@ -385,22 +385,23 @@ async function main(): Promise<void> {
     const ratio = d.rate / timeMean(b1.rate, b2.rate);
     const pipelinedRatio = p.rate / timeMean(b2.rate, b3.rate);
     const inlineRatio = inline.rate / timeMean(b3.rate, b4.rate);
-    perRound.push({ bare: bares.map((b) => b.rate), interleaved, durable: d.rate, ratio, cpuRatio: d.cpuRate / timeMean(b1.cpuRate, b2.cpuRate), transactions: d.transactions, inlineRatio, pipelined: p.rate, pipelinedRatio });
+    const cpuRatio = d.cpuRate / timeMean(b1.cpuRate, b2.cpuRate);
+    perRound.push({ bare: bares.map((b) => b.rate), interleaved, durable: d.rate, ratio, cpuRatio, inlineRatio, pipelined: p.rate, pipelinedRatio });
     console.log(
-      `round ${r + 1}: bare ${bares.map((b) => b.rate.toFixed(0)).join(' / ')} ev/s (${IN_FLIGHT} interleaved ${interleaved.toFixed(0)}) · durable ${d.rate.toFixed(0)} ev/s in ${d.transactions} transactions, ratio ${ratio.toFixed(3)} (cpu ${perRound[r]!.cpuRatio.toFixed(3)}) · pipelined ${p.rate.toFixed(0)} ev/s in ${p.transactions} transactions, ratio ${pipelinedRatio.toFixed(3)} · inline ${inline.rate.toFixed(0)} ev/s, ratio ${inlineRatio.toFixed(3)}`,
+      `round ${r + 1}: bare ${bares.map((b) => b.rate.toFixed(0)).join(' / ')} ev/s (${IN_FLIGHT} interleaved ${interleaved.toFixed(0)}) · durable ${d.rate.toFixed(0)} ev/s in ${d.transactions} transactions, ratio ${ratio.toFixed(3)} (cpu ${cpuRatio.toFixed(3)}) · pipelined ${p.rate.toFixed(0)} ev/s in ${p.transactions} transactions, ratio ${pipelinedRatio.toFixed(3)} · inline ${inline.rate.toFixed(0)} ev/s, ratio ${inlineRatio.toFixed(3)}`,
     );
   }
   // BENCH_RATIO_ONLY=1: stop after the rounds (a quick look at the ratio while working on it).
   if (process.env.BENCH_RATIO_ONLY) return;
   const bareRates = perRound.flatMap((r) => r.bare);
   const bareRate = median(bareRates);
-  const durableRun = { rate: median(perRound.map((r) => r.durable)), transactions: median(perRound.map((r) => r.transactions)) };
+  const durableRate = median(perRound.map((r) => r.durable));
   const floorRate = median([await sqliteFloor(tasks, SERVER_COMMIT.max_batch), await sqliteFloor(tasks, SERVER_COMMIT.max_batch), await sqliteFloor(tasks, SERVER_COMMIT.max_batch)]);
   const memoryRate = await memory(tasks);
   const commandRate = await commands(Math.round(tasks / 2), IN_FLIGHT);
-  console.log(`bare ${bareRate.toFixed(0)} ev/s · memory ${memoryRate.toFixed(0)} ev/s · durable ${durableRun.rate.toFixed(0)} ev/s (medians)`);
+  console.log(`bare ${bareRate.toFixed(0)} ev/s · memory ${memoryRate.toFixed(0)} ev/s · durable ${durableRate.toFixed(0)} ev/s (medians)`);
   console.log(`full commands through execute (durable): ${commandRate.toFixed(0)} ev/s`);
-  console.log(`sqlite floor (the same rows, no actors): ${floorRate.toFixed(0)} ev/s · durable / floor ${(durableRun.rate / floorRate).toFixed(3)} · inline ceiling of durable_ratio ≈ ${(1 / (1 / bareRate + 1 / floorRate) / bareRate).toFixed(3)}`);
+  console.log(`sqlite floor (the same rows, no actors): ${floorRate.toFixed(0)} ev/s · durable / floor ${(durableRate / floorRate).toFixed(3)} · inline ceiling of durable_ratio ≈ ${(1 / (1 / bareRate + 1 / floorRate) / bareRate).toFixed(3)}`);
 
   const projects = Number(process.env.BENCH_PROJECTS ?? 100);
   console.log(`building ${projects * 100} agents + ${projects * 1000} tasks …`);
@@ -428,7 +429,7 @@ async function main(): Promise<void> {
     JSON.stringify({
       bare_events_per_s: Math.round(bareRate),
       runtime_memory_events_per_s: Math.round(memoryRate),
-      runtime_durable_events_per_s: Math.round(durableRun.rate),
+      runtime_durable_events_per_s: Math.round(durableRate),
       durable_ratio: Number(median(perRound.map((r) => r.ratio)).toFixed(3)),
       durable_ratio_cpu: Number(median(perRound.map((r) => r.cpuRatio)).toFixed(3)),
       // The commit inline on the runtime's thread (group_commit.thread = false).
