@@ -46,7 +46,7 @@ function toView(r: TaskRow): TaskView {
 
 /**
  * A task's row as a commit sends it (see `SnapshotWrite`), in the INSERT's column order less `n`
- * and `created_by`: the read model's columns and the rest of the machine's context, so it is
+ * (`created_by` is left NULL): the read model's columns and the rest of the machine's context, so it is
  * the task's persisted snapshot (the `actor_snapshot_rows` view renders it as XState's
  * persisted form). Status codes resolved, `depends_on` as JSON text, `require_review` as 0/1.
  */
@@ -91,8 +91,8 @@ export class TasksRepo {
     this.insertStmt = db.prepare<unknown[]>(
       `INSERT INTO tasks (id, project_id, n, title, description, status, priority, assignee_id, depends_on, version,
          blocked_reason, blocked_from, attempts, require_review, max_attempts, help_answer, machine_version, seq,
-         created_by, created_at, updated_at, started_at, completed_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? = 1 THEN ? END, CASE WHEN ? = 2 THEN ? END)`,
+         created_at, updated_at, started_at, completed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? = 1 THEN ? END, CASE WHEN ? = 2 THEN ? END)`,
     );
     // Every later write: a plain UPDATE (no INSERT attempt and its constraint checks).
     this.updateStmt = db.prepare<unknown[]>(
@@ -127,7 +127,7 @@ export class TasksRepo {
       if (updated.changes > 0) return;
     }
     const n = Number(id.slice(id.lastIndexOf('-') + 1));
-    this.insertStmt.run(id, projectId, n, title, description, status, priority, assigneeId, dependsOn, version, blockedReason, blockedFrom, attempts, requireReview, maxAttempts, helpAnswer, machineVersion, seq, null, createdAt, updatedAt, status, updatedAt, status, updatedAt);
+    this.insertStmt.run(id, projectId, n, title, description, status, priority, assigneeId, dependsOn, version, blockedReason, blockedFrom, attempts, requireReview, maxAttempts, helpAnswer, machineVersion, seq, createdAt, updatedAt, status, updatedAt, status, updatedAt);
   }
 
   get(id: string): TaskView | undefined {
