@@ -1,7 +1,8 @@
 import { createActor, type AnyActor, type AnyMachineSnapshot, type EventObject } from 'xstate';
-import { MissionError, type By, type CommittedEvent, type EventPayload } from '../core/index.js';
+import { MissionError, WHOLE_VIEW_EVERY, type By, type CommittedEvent, type EventPayload } from '../core/index.js';
 import type { ActorKindName, Repositories, SnapshotHead, SnapshotRow, SnapshotWrite } from '../store/index.js';
 import { byRef, type ActorKindSpec, type ActorMeta, type ActorView } from './kind.js';
+import { RecordedPayload, type ChangeLoggingSpec } from './recorded-payload.js';
 import type { CommitUnit } from './unit.js';
 
 /** One root actor held by the host (DESIGN "Actors": never children of one parent). */
@@ -19,6 +20,24 @@ export interface ResidentActor {
    * holds, the commit rewrites the row in place without touching the resident index.
    */
   storedPassive: 0 | 1 | null;
+  /** For a kind whose log stores the changes of its view: where its log stands (see `ChangeLog`). */
+  log: ChangeLog | null;
+}
+
+/**
+ * Change logging of one resident actor (`view-changes.ts`). Recording an event diffs its snapshot
+ * against the one at the actor's previous recorded event; the commit stores that diff only if the
+ * event stored before it was that very event (else, and every WHOLE_VIEW_EVERY, the whole view).
+ * A reloaded actor starts a new log: its first event is stored whole.
+ */
+interface ChangeLog {
+  /** The snapshot and updated time at the last recorded event, and the events recorded. */
+  snapshot: AnyMachineSnapshot;
+  updatedAt: number;
+  recorded: number;
+  /** The number of the last event a built batch stored, and the changes-only events since a whole view. */
+  stored: number;
+  sinceWhole: number;
 }
 
 export interface RestoreReport {
@@ -28,6 +47,10 @@ export interface RestoreReport {
 }
 
 type MachineEvent = EventObject & { by: By };
+
+function hasViewChanges(spec: ActorKindSpec): spec is ChangeLoggingSpec {
+  return spec.viewChanges !== undefined;
+}
 
 // A machine action that throws would be rethrown from a timer (unhandled) without an observer.
 const swallowActorError = { error: () => undefined };
@@ -215,7 +238,7 @@ export class ActorHost {
     const actor = createActor(spec.machine, { input });
     actor.subscribe(swallowActorError);
     actor.start();
-    const entry: ResidentActor = { id, projectId, spec, actor, meta: { created_at: unit.now, updated_at: unit.now }, uncommitted: true, storedPassive: null };
+    const entry: ResidentActor = { id, projectId, spec, actor, meta: { created_at: unit.now, updated_at: unit.now }, uncommitted: true, storedPassive: null, log: null };
     this.resident.set(id, entry);
     unit.touched.set(id, entry);
     return entry;
@@ -272,7 +295,18 @@ export class ActorHost {
   record(unit: CommitUnit, entry: ResidentActor, snap: AnyMachineSnapshot, event: MachineEvent | { type: string; by: By }, type: string, detail?: Record<string, unknown>): void {
     const { by, ...plain } = event;
     unit.touched.set(entry.id, entry);
-    const payload: EventPayload = { event: plain, by: byRef(by), state_value: snap.value, view: entry.spec.view(snap, entry.meta) };
+    const spec = entry.spec;
+    let payload: EventPayload;
+    if (hasViewChanges(spec)) {
+      const log = entry.log;
+      const changes = log ? spec.viewChanges(log.snapshot, log.updatedAt, snap, entry.meta.updated_at) : null;
+      payload = new RecordedPayload(plain, byRef(by), spec, snap, entry.meta, (log?.recorded ?? 0) + 1, changes);
+      if (log) {
+        log.snapshot = snap;
+        log.updatedAt = entry.meta.updated_at;
+        log.recorded++;
+      } else entry.log = { snapshot: snap, updatedAt: entry.meta.updated_at, recorded: 1, stored: 0, sinceWhole: 0 };
+    } else payload = { event: plain, by: byRef(by), state_value: snap.value, view: spec.view(snap, entry.meta) };
     if (detail) payload.detail = detail;
     unit.addEvent({ project_id: entry.projectId, seq: 0, ts: unit.now, type, actor_kind: entry.spec.kind, actor_id: entry.id, payload, idempotency_key: null });
   }
@@ -316,6 +350,20 @@ export class ActorHost {
     this.dormant.clear();
   }
 
+  /**
+   * An event's payload as the log stores it (JSON), in log order: called by the commit as it
+   * builds a batch. For a kind that logs changes, the changes of the actor's view since its
+   * previous stored event, or its whole view (`view-changes.ts` says when).
+   */
+  storedPayload(entry: ResidentActor, payload: EventPayload): string {
+    const log = entry.log;
+    if (!(payload instanceof RecordedPayload) || log === null) return JSON.stringify(payload);
+    const follows = payload.hasChanges && log.stored === payload.recorded - 1 && log.sinceWhole + 1 < WHOLE_VIEW_EVERY;
+    log.stored = payload.recorded;
+    log.sinceWhole = follows ? log.sinceWhole + 1 : 0;
+    return JSON.stringify(follows ? payload.changed() : payload.whole());
+  }
+
   /** What the commit writes for one actor (once per actor per batch): `snap` is its snapshot now. */
   persistedRow(entry: ResidentActor, snap: AnyMachineSnapshot, seq: number, lastEvent: CommittedEvent | undefined, passive: 0 | 1): SnapshotWrite {
     const spec = entry.spec;
@@ -351,6 +399,7 @@ export class ActorHost {
       meta: { created_at: row.created_at, updated_at: row.updated_at },
       uncommitted: false,
       storedPassive: row.passive === 1 ? 1 : 0,
+      log: null,
     };
   }
 }

@@ -39,6 +39,13 @@ export interface ActorKindSpec {
    * `actor_snapshots` row, and the `actor_snapshot_rows` view renders the row as a snapshot.
    */
   rowIsSnapshot: boolean;
+  /**
+   * Set for a kind whose log stores the changes of its view between events rather than the whole
+   * view each time (tasks, `view-changes.ts`): the fields of the view that differ between two of
+   * its snapshots, without rendering either view: `viewChanges(view(prev, {created_at,
+   * updated_at: prevUpdatedAt}), view(next, {created_at, updated_at: nextUpdatedAt}))`.
+   */
+  viewChanges?(prev: AnyMachineSnapshot, prevUpdatedAt: number, next: AnyMachineSnapshot, nextUpdatedAt: number): Partial<TaskView>;
   /** What the actor would accept from `by` (the `allowed` of ILLEGAL_TRANSITION). */
   allowed(snapshot: AnyMachineSnapshot, by: By): string[];
 }

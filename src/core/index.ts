@@ -4,6 +4,7 @@ export * from './task-status.js';
 export * from './clock.js';
 export * from './principal.js';
 export * from './views.js';
+export * from './view-changes.js';
 export * from './commands.js';
 export * from './feed.js';
 export * from './project-files.js';

@@ -107,8 +107,17 @@ export interface EventPayload {
   by: { kind: string; id?: string };
   /** The actor's state value after the event (XState `snapshot.value`). */
   state_value: unknown;
-  /** The actor's read model after the event. */
+  /**
+   * The actor's whole read model after the event. Every event read from the runtime or the log
+   * has it; in the log a task's event stores it only now and then, `changes` otherwise (see
+   * `view-changes.ts`).
+   */
   view?: TaskView | AgentView | ProjectView;
+  /**
+   * Stored task events only: the fields of the task's view that differ from its view at its
+   * previous event in the log. Readers of the log fold it into `view` and drop it.
+   */
+  changes?: Partial<TaskView>;
   /** Extra facts of this event (e.g. thought/action for 'thought.logged'). */
   detail?: Record<string, unknown>;
 }

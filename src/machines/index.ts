@@ -16,7 +16,7 @@ export {
   type TaskSnapshot,
   type MoveOptions,
 } from './resolve-move.js';
-export { taskStatusOf, toTaskView } from './task-view.js';
+export { taskStatusOf, taskViewChanges, toTaskView } from './task-view.js';
 export {
   agentMachine,
   MACHINE_ID as AGENT_MACHINE_ID,

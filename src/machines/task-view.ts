@@ -37,3 +37,41 @@ export function toTaskView(
     updated_at: timestamps.updated_at,
   };
 }
+
+/**
+ * The fields of the task's view that differ between two of its snapshots (same creation time):
+ * what `viewChanges(toTaskView(prev, …prevUpdatedAt), toTaskView(next, …nextUpdatedAt))` gives,
+ * without rendering either view (the log stores this for task events, `view-changes.ts`).
+ * Unchanged contexts are skipped by reference: XState's `assign` makes a new one.
+ */
+export function taskViewChanges(prev: TaskSnapshot, prevUpdatedAt: number, next: TaskSnapshot, nextUpdatedAt: number): Partial<TaskView> {
+  const changes: Partial<TaskView> = {};
+  const a = prev.context;
+  const b = next.context;
+  if (a !== b) {
+    if (a.id !== b.id) changes.id = b.id;
+    if (a.project_id !== b.project_id) changes.project_id = b.project_id;
+    if (a.title !== b.title) changes.title = b.title;
+    if (a.description !== b.description) changes.description = b.description;
+    if (a.priority !== b.priority) changes.priority = b.priority;
+    if (a.assignee_id !== b.assignee_id) changes.assignee_id = b.assignee_id;
+    if (a.depends_on !== b.depends_on && !sameIds(a.depends_on, b.depends_on)) changes.depends_on = [...b.depends_on];
+    if (a.version !== b.version) changes.version = b.version;
+    if (a.blocked_reason !== b.blocked_reason) changes.blocked_reason = b.blocked_reason;
+    if (a.blocked_from !== b.blocked_from) changes.blocked_from = b.blocked_from;
+    if (a.attempts !== b.attempts) changes.attempts = b.attempts;
+  }
+  if (prev.value !== next.value) {
+    const status = taskStatusOf(next);
+    if (status !== taskStatusOf(prev)) {
+      changes.status = status;
+      changes.status_code = statusCode(status);
+    }
+  }
+  if (prevUpdatedAt !== nextUpdatedAt) changes.updated_at = nextUpdatedAt;
+  return changes;
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
+}

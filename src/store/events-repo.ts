@@ -1,7 +1,7 @@
-import type { CommittedEvent, EventPayload } from '../core/index.js';
+import { withWholeViews, type CommittedEvent, type EarlierPayloads, type EventPayload } from '../core/index.js';
 import type { SqliteDatabase } from './db.js';
 
-interface EventRow {
+export interface EventRow {
   project_id: string;
   seq: number;
   ts: number;
@@ -14,6 +14,22 @@ interface EventRow {
 
 function toEvent(row: EventRow): CommittedEvent {
   return { ...row, payload: JSON.parse(row.payload) as EventPayload };
+}
+
+/**
+ * The stored payloads of an actor's events before a seq, newest first, read as the caller
+ * iterates: what `withWholeViews` folds a task's changes onto.
+ */
+export function earlierPayloads(db: SqliteDatabase): EarlierPayloads {
+  const stmt = db.prepare<[string, number], { payload: string }>('SELECT payload FROM events WHERE actor_id = ? AND seq < ? ORDER BY seq DESC');
+  return function* (actorId, beforeSeq) {
+    for (const row of stmt.iterate(actorId, beforeSeq)) yield JSON.parse(row.payload) as EventPayload;
+  };
+}
+
+/** Events read from the log, each task event with its whole view. */
+export function toEvents(rows: EventRow[], earlier: EarlierPayloads): CommittedEvent[] {
+  return withWholeViews(rows.map(toEvent), earlier);
 }
 
 /** Event types the server also writes into a Markdown document (the partial index of migration 0003). */
@@ -49,8 +65,10 @@ export class EventsRepo {
   private readonly countStmt;
   private readonly documentedStmt;
   private readonly lastDocumentedStmt;
+  private readonly earlier: EarlierPayloads;
 
   constructor(db: SqliteDatabase) {
+    this.earlier = earlierPayloads(db);
     this.insertStmt = db.prepare<EventRecord>(
       `INSERT INTO events (project_id, seq, ts, type, actor_kind, actor_id, payload, idempotency_key)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -86,17 +104,17 @@ export class EventsRepo {
   }
 
   since(projectId: string, sinceSeq: number, limit = 10_000): CommittedEvent[] {
-    return this.sinceStmt.all(projectId, sinceSeq, limit).map(toEvent);
+    return toEvents(this.sinceStmt.all(projectId, sinceSeq, limit), this.earlier);
   }
 
   /** An actor's events, newest first, with seq < beforeSeq (the inspector pages backwards). */
   forActor(actorId: string, beforeSeq = Number.MAX_SAFE_INTEGER, limit = 200): CommittedEvent[] {
-    return this.actorStmt.all(actorId, beforeSeq, limit).map(toEvent);
+    return toEvents(this.actorStmt.all(actorId, beforeSeq, limit), this.earlier);
   }
 
   /** An actor's events of a documented type with seq > afterSeq, oldest first (what a document may lack). */
   documented(projectId: string, actorId: string, type: DocumentedEventType, afterSeq = 0): CommittedEvent[] {
-    return this.documentedStmt.all(projectId, actorId, type, afterSeq).map(toEvent);
+    return toEvents(this.documentedStmt.all(projectId, actorId, type, afterSeq), this.earlier);
   }
 
   /** The newest seq of an actor's documented events of that type; null when it has none. */

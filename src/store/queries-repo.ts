@@ -1,7 +1,8 @@
-import type { AgentState, AgentView, CommittedEvent, EventPayload, ProjectView, SoulView, TaskEventView, TaskView } from '../core/index.js';
+import type { AgentState, AgentView, CommittedEvent, EarlierPayloads, EventPayload, ProjectView, SoulView, TaskEventView, TaskView } from '../core/index.js';
 import { statusCode, statusName, type TaskStatusName } from '../core/index.js';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './db.js';
+import { earlierPayloads, toEvents, type EventRow } from './events-repo.js';
 
 /**
  * Read side of the query methods (SPEC §5): projects, souls, tasks, agents, thought stream and
@@ -53,17 +54,6 @@ interface ProjectRow {
   updated_at: number;
 }
 
-interface EventRow {
-  project_id: string;
-  seq: number;
-  ts: number;
-  type: string;
-  actor_kind: CommittedEvent['actor_kind'];
-  actor_id: string;
-  payload: string;
-  idempotency_key: string | null;
-}
-
 function toTask(r: TaskRow): TaskView {
   return {
     id: r.id,
@@ -104,9 +94,6 @@ function toAgent(r: AgentRow): AgentView {
   };
 }
 
-function toEvent(r: EventRow): CommittedEvent {
-  return { ...r, payload: JSON.parse(r.payload) as EventPayload };
-}
 
 export interface TaskListFilter {
   project_id: string;
@@ -134,9 +121,11 @@ const AGENT_SELECT = `SELECT a.*, s.name AS name, s.role AS role FROM agent_inst
 
 export class QueriesRepo {
   private readonly sql: StatementCache;
+  private readonly earlier: EarlierPayloads;
 
   constructor(private readonly db: SqliteDatabase) {
     this.sql = new StatementCache(db);
+    this.earlier = earlierPayloads(db);
   }
 
   /** Projects that exist (not deleted); `ids` restricts to a member's projects. */
@@ -249,14 +238,12 @@ export class QueriesRepo {
     const rows = this.sql
       .get('SELECT * FROM events WHERE actor_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?')
       .all(actorId, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit) as EventRow[];
-    return rows.reverse().map(toEvent);
+    return toEvents(rows.reverse(), this.earlier);
   }
 
   /** The project's events with `seq > afterSeq`, in order (feed replay). */
   projectEventsAfter(projectId: string, afterSeq: number, limit: number): CommittedEvent[] {
-    return (
-      this.sql.get('SELECT * FROM events WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(projectId, afterSeq, limit) as EventRow[]
-    ).map(toEvent);
+    return toEvents(this.sql.get('SELECT * FROM events WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(projectId, afterSeq, limit) as EventRow[], this.earlier);
   }
 
   /** Oldest and newest seq present in the project's log (null when empty) and `projects.last_seq`. */
@@ -298,10 +285,27 @@ export class QueriesRepo {
     return this.sql.get('SELECT status, COUNT(*) AS n FROM tasks GROUP BY status').all() as { status: number; n: number }[];
   }
 
-  /** Drops events older than the newest `keep` per project (feed retention); returns rows removed. */
+  /**
+   * Drops events older than the newest `keep` per project (feed retention); returns rows removed.
+   * A task whose first kept event stores only changes gets its whole view written into that
+   * event first, from the rows about to go: its history stays readable (`withWholeViews`).
+   */
   pruneEvents(projectId: string, keep: number): number {
-    return this.sql.get('DELETE FROM events WHERE project_id = ? AND seq <= (SELECT last_seq FROM projects WHERE id = ?) - ?').run(projectId, projectId, keep)
-      .changes;
+    const prune = this.db.transaction(() => {
+      const cutoff = (this.sql.get('SELECT last_seq FROM projects WHERE id = ?').get(projectId) as { last_seq: number } | undefined)?.last_seq ?? 0;
+      const firstKept = this.sql
+        .get(
+          `SELECT e.* FROM events e JOIN (SELECT actor_id, MIN(seq) AS seq FROM events WHERE project_id = ? AND actor_kind = 'task' AND seq > ? GROUP BY actor_id) f
+             ON e.project_id = ? AND e.seq = f.seq`,
+        )
+        .all(projectId, cutoff - keep, projectId) as EventRow[];
+      const changesOnly = firstKept.filter((r) => (JSON.parse(r.payload) as EventPayload).view === undefined);
+      for (const event of toEvents(changesOnly, this.earlier)) {
+        if (event.payload.view) this.sql.get('UPDATE events SET payload = ? WHERE project_id = ? AND seq = ?').run(JSON.stringify(event.payload), projectId, event.seq);
+      }
+      return this.sql.get('DELETE FROM events WHERE project_id = ? AND seq <= ?').run(projectId, cutoff - keep).changes;
+    });
+    return prune();
   }
 
   /** `SELECT 1`: the store answers. */
