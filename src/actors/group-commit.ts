@@ -378,7 +378,7 @@ export class GroupCommitter {
       const snap = this.host.snapshot(entry);
       const seq = last?.seq ?? this.lastSeq.get(entry.projectId) ?? 0;
       const passive = entry.spec.isPassive(snap) ? 1 : 0;
-      entry.spec.project(writes, snap, entry.meta, seq, last?.payload.view, entry.storedPassive === null);
+      entry.spec.project(writes, snap, entry.meta, seq, last?.payload, entry.storedPassive === null);
       if (!entry.spec.rowIsSnapshot) {
         const row = this.host.persistedRow(entry, snap, seq, last, passive);
         (passive === entry.storedPassive ? rewrites : upserts).push(row);

@@ -29,11 +29,11 @@ export interface ActorKindSpec {
   isPassive(snapshot: AnyMachineSnapshot): boolean;
   /**
    * Writes the actor's projection row inside the commit transaction. `seq` is the event seq
-   * that produced the snapshot; `view` is the read model the batch's last event about the actor
-   * recorded (undefined if none did); `isNew`: the actor has no row yet (created since the last
-   * batch was built).
+   * that produced the snapshot; `last` is the payload of the batch's last event about the actor
+   * (undefined if none; its `view` is rendered when read); `isNew`: the actor has no row yet
+   * (created since the last batch was built).
    */
-  project(writes: RepoWrites, snapshot: AnyMachineSnapshot, meta: ActorMeta, seq: number, view: ActorView | undefined, isNew: boolean): void;
+  project(writes: RepoWrites, snapshot: AnyMachineSnapshot, meta: ActorMeta, seq: number, last: EventPayload | undefined, isNew: boolean): void;
   /**
    * The projection row holds the whole persisted snapshot (tasks): the commit writes no
    * `actor_snapshots` row, and the `actor_snapshot_rows` view renders the row as a snapshot.

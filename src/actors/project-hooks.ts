@@ -83,7 +83,8 @@ export class ProjectHooks {
  * released, expired, unassigned); an edit of a task already waiting there is no news.
  */
 function becameUnassignedBacklog(e: CommittedEvent): boolean {
-  if (e.type === 'task.updated') return false;
+  // The state value first: a task event's view is rendered when first read (RecordedPayload).
+  if (e.type === 'task.updated' || e.payload.state_value !== 'backlog') return false;
   const view = e.payload.view as TaskView | undefined;
-  return view?.status === 'backlog' && view.assignee_id === null;
+  return view?.assignee_id === null;
 }

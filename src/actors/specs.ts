@@ -95,7 +95,7 @@ export function agentSpec(extras: (context: AgentContext) => AgentViewExtras): A
     isRestorable: restorable,
     view,
     isPassive: (snap) => snap.value === 'destroyed',
-    project: (repos, snap, meta, _seq, last) => repos.agents.upsert((last as AgentView | undefined) ?? view(snap), meta.updated_at),
+    project: (repos, snap, meta, _seq, last) => repos.agents.upsert((last?.view as AgentView | undefined) ?? view(snap), meta.updated_at),
     rowIsSnapshot: false,
     allowed: (snap) => handledEventTypes(snap),
   };

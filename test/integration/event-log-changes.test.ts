@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock, WHOLE_VIEW_EVERY, type CommittedEvent, type TaskView } from '../../src/core/index.js';
+import type { TaskEvent } from '../../src/machines/index.js';
 import { CommitUnit } from '../../src/actors/index.js';
 import { QueriesRepo } from '../../src/store/index.js';
 import { ADMIN, openRuntime, type RuntimeFixture } from '../support/runtime-fixture.js';
@@ -131,6 +132,37 @@ describe('the task event log', () => {
     expectWholeViews(second.rt.repos.events.forActor(task.id), live);
     expectWholeViews(second.rt.repos.events.forActor(task.id, undefined, 5), live);
     expectWholeViews(second.rt.repos.events.since('log', 0), live);
+  });
+
+  it('renders a task event\'s view only when something reads it: its stored whole view, a live listener', async () => {
+    const f = await runtime();
+    await f.exec('project.init', { project_name: 'log' });
+    const task = (await f.exec('task.create', { project_id: 'log', title: 'Quiet' })) as TaskView;
+    const spec = f.rt.host.spec('task');
+    const render = spec.view.bind(spec);
+    let renders = 0;
+    spec.view = (snap, meta) => {
+      renders++;
+      return render(snap, meta);
+    };
+    // Events applied and committed as a command does, without the command's answer (a view).
+    const commit = async (event: TaskEvent): Promise<void> => {
+      const unit = new CommitUnit(Date.now());
+      f.rt.host.apply(unit, f.rt.host.require(task.id, 'task'), event, 'task.moved');
+      await f.rt.committer.enqueue(unit);
+    };
+    await commit({ type: 'start', by: ADMIN, deps_done: true });
+    await commit({ type: 'block', by: ADMIN, reason: 'stuck' });
+    await commit({ type: 'unblock', by: ADMIN });
+    // Stored as changes, and nothing read their views (the project's hooks look at the state first).
+    expect(renders).toBe(0);
+    const live: TaskView[] = [];
+    f.rt.onCommitted((events) => {
+      for (const e of events) if (e.actor_kind === 'task') live.push(e.payload.view as TaskView);
+    });
+    await commit({ type: 'submit', by: ADMIN });
+    expect(live.map((v) => v.status)).toEqual(['done']);
+    expect(renders).toBe(1);
   });
 
   it('stores whole the events a commit writes out of the order they were recorded in', async () => {
