@@ -41,9 +41,8 @@ export interface ActorKindSpec {
   rowIsSnapshot: boolean;
   /**
    * Set for a kind whose log stores the changes of its view between events rather than the whole
-   * view each time (tasks, `view-changes.ts`): the fields of the view that differ between two of
-   * its snapshots, without rendering either view: `viewChanges(view(prev, {created_at,
-   * updated_at: prevUpdatedAt}), view(next, {created_at, updated_at: nextUpdatedAt}))`.
+   * view each time (tasks, `view-changes.ts`): the fields of `view(next)` whose values differ from
+   * `view(prev)`'s (same creation time, the updated times given), without rendering either view.
    */
   viewChanges?(prev: AnyMachineSnapshot, prevUpdatedAt: number, next: AnyMachineSnapshot, nextUpdatedAt: number): Partial<TaskView>;
   /** What the actor would accept from `by` (the `allowed` of ILLEGAL_TRANSITION). */

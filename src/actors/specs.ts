@@ -73,7 +73,7 @@ export function taskSpec(depsDone: (snapshot: TaskSnapshot) => boolean): ActorKi
     view: (snap, meta) => toTaskView(snap as TaskSnapshot, meta),
     isPassive: (snap) => snap.value === 'done' || snap.value === 'archived',
     // A new task's row is inserted: an id that already has one fails the commit, never overwrites it.
-    project: (repos, snap, meta, seq, _view, isNew) => repos.tasks.upsertRecord(taskRecord(snap as TaskSnapshot, meta, seq), isNew),
+    project: (repos, snap, meta, seq, _last, isNew) => repos.tasks.upsertRecord(taskRecord(snap as TaskSnapshot, meta, seq), isNew),
     rowIsSnapshot: true,
     viewChanges: (prev, prevUpdatedAt, next, nextUpdatedAt) => taskViewChanges(prev as TaskSnapshot, prevUpdatedAt, next as TaskSnapshot, nextUpdatedAt),
     allowed: (snap, by: By) => allowedTargets(snap as TaskSnapshot, by, { deps_done: depsDone(snap as TaskSnapshot) }),

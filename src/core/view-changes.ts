@@ -15,21 +15,6 @@ import type { CommittedEvent, EventPayload, TaskView } from './views.js';
  */
 export const WHOLE_VIEW_EVERY = 32;
 
-/** The fields of `next` whose values differ from `prev`'s (arrays compared element by element). */
-export function viewChanges<V extends object>(prev: V, next: V): Partial<V> {
-  const changes: Partial<V> = {};
-  for (const key in next) {
-    if (!sameValue(prev[key], next[key])) changes[key] = next[key];
-  }
-  return changes;
-}
-
-function sameValue(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-  return a.every((x, i) => x === b[i]);
-}
-
 /**
  * The stored payloads of one actor's events before the first of `events`, newest first (read
  * lazily: the fold stops at the first whole view).
@@ -37,10 +22,10 @@ function sameValue(a: unknown, b: unknown): boolean {
 export type EarlierPayloads = (actorId: string, beforeSeq: number) => Iterable<EventPayload>;
 
 /**
- * Gives every task event read from the log its whole view (in place; `events` in seq order, ascending or descending):
- * `changes` are folded onto the task's view at its previous event, from this list or, for a
- * task's first event in it, from `earlier`. An event whose whole view cannot be found (its
- * task's earlier rows deleted by hand) keeps its `changes` and has no `view`.
+ * Gives every task event read from the log its whole view, in place (`events` in seq order,
+ * ascending or descending): `changes` are folded onto the task's view at its previous event,
+ * from this list or, for a task's first event in it, from `earlier`. An event whose whole view
+ * cannot be found (its task's earlier rows deleted by hand) keeps its `changes` and no `view`.
  */
 export function withWholeViews(events: CommittedEvent[], earlier: EarlierPayloads): CommittedEvent[] {
   const ordered = events.length > 1 && events[0]!.seq > events[events.length - 1]!.seq ? [...events].reverse() : events;

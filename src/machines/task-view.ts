@@ -39,10 +39,10 @@ export function toTaskView(
 }
 
 /**
- * The fields of the task's view that differ between two of its snapshots (same creation time):
- * what `viewChanges(toTaskView(prev, …prevUpdatedAt), toTaskView(next, …nextUpdatedAt))` gives,
- * without rendering either view (the log stores this for task events, `view-changes.ts`).
- * Unchanged contexts are skipped by reference: XState's `assign` makes a new one.
+ * The fields of the task's view that differ between two of its snapshots (same creation time,
+ * the updated times given), with their new values, without rendering either view: the log
+ * stores this for task events (`view-changes.ts`). Unchanged contexts are skipped by reference:
+ * XState's `assign` makes a new one.
  */
 export function taskViewChanges(prev: TaskSnapshot, prevUpdatedAt: number, next: TaskSnapshot, nextUpdatedAt: number): Partial<TaskView> {
   const changes: Partial<TaskView> = {};

@@ -94,7 +94,6 @@ function toAgent(r: AgentRow): AgentView {
   };
 }
 
-
 export interface TaskListFilter {
   project_id: string;
   status?: TaskStatusName[];
