@@ -351,8 +351,7 @@ export class GroupCommitter {
         projects.add(e.project_id);
         e.seq = seq;
         e.idempotency_key = key;
-        const entry = unit.touched.get(e.actor_id);
-        rows.push([e.project_id, seq, e.ts, e.type, e.actor_kind, e.actor_id, entry ? this.host.storedPayload(entry, e.payload) : JSON.stringify(e.payload), key]);
+        rows.push([e.project_id, seq, e.ts, e.type, e.actor_kind, e.actor_id, this.host.storedPayload(unit.touched.get(e.actor_id), e.payload), key]);
         committed.push(e);
         lastOfActor.set(e.actor_id, e);
       }

@@ -296,19 +296,25 @@ export class ActorHost {
     const { by, ...plain } = event;
     unit.touched.set(entry.id, entry);
     const spec = entry.spec;
-    let payload: EventPayload;
-    if (hasViewChanges(spec)) {
-      const log = entry.log;
-      const changes = log ? spec.viewChanges(log.snapshot, log.updatedAt, snap, entry.meta.updated_at) : null;
-      payload = new RecordedPayload(plain, byRef(by), spec, snap, entry.meta, (log?.recorded ?? 0) + 1, changes);
-      if (log) {
-        log.snapshot = snap;
-        log.updatedAt = entry.meta.updated_at;
-        log.recorded++;
-      } else entry.log = { snapshot: snap, updatedAt: entry.meta.updated_at, recorded: 1, stored: 0, sinceWhole: 0 };
-    } else payload = { event: plain, by: byRef(by), state_value: snap.value, view: spec.view(snap, entry.meta) };
+    const payload: EventPayload = hasViewChanges(spec)
+      ? this.changeLogged(entry, spec, snap, plain, byRef(by))
+      : { event: plain, by: byRef(by), state_value: snap.value, view: spec.view(snap, entry.meta) };
     if (detail) payload.detail = detail;
     unit.addEvent({ project_id: entry.projectId, seq: 0, ts: unit.now, type, actor_kind: entry.spec.kind, actor_id: entry.id, payload, idempotency_key: null });
+  }
+
+  /** The payload of an event about an actor whose log stores changes: diffed against its previous recorded event. */
+  private changeLogged(entry: ResidentActor, spec: ChangeLoggingSpec, snap: AnyMachineSnapshot, event: EventPayload['event'], by: EventPayload['by']): RecordedPayload {
+    const log = entry.log;
+    const updatedAt = entry.meta.updated_at;
+    if (!log) {
+      entry.log = { snapshot: snap, updatedAt, recorded: 1, stored: 0, sinceWhole: 0 };
+      return new RecordedPayload(event, by, spec, snap, entry.meta, 1, null);
+    }
+    const changes = spec.viewChanges(log.snapshot, log.updatedAt, snap, updatedAt);
+    log.snapshot = snap;
+    log.updatedAt = updatedAt;
+    return new RecordedPayload(event, by, spec, snap, entry.meta, ++log.recorded, changes);
   }
 
   /**
@@ -355,13 +361,14 @@ export class ActorHost {
    * builds a batch. For a kind that logs changes, the changes of the actor's view since its
    * previous stored event, or its whole view (`view-changes.ts` says when).
    */
-  storedPayload(entry: ResidentActor, payload: EventPayload): string {
-    const log = entry.log;
-    if (!(payload instanceof RecordedPayload) || log === null) return JSON.stringify(payload);
-    const follows = payload.hasChanges && log.stored === payload.recorded - 1 && log.sinceWhole + 1 < WHOLE_VIEW_EVERY;
+  storedPayload(entry: ResidentActor | undefined, payload: EventPayload): string {
+    const log = entry?.log;
+    if (!(payload instanceof RecordedPayload) || !log) return JSON.stringify(payload);
+    const follows = log.stored === payload.recorded - 1 && log.sinceWhole + 1 < WHOLE_VIEW_EVERY;
+    const changed = follows ? payload.changed() : null;
     log.stored = payload.recorded;
-    log.sinceWhole = follows ? log.sinceWhole + 1 : 0;
-    return JSON.stringify(follows ? payload.changed() : payload.whole());
+    log.sinceWhole = changed ? log.sinceWhole + 1 : 0;
+    return JSON.stringify(changed ?? payload.whole());
   }
 
   /** What the commit writes for one actor (once per actor per batch): `snap` is its snapshot now. */

@@ -49,11 +49,6 @@ export class RecordedPayload implements EventPayload {
     return this.#recorded;
   }
 
-  /** Whether the view's changes since the actor's previous recorded event are known. */
-  get hasChanges(): boolean {
-    return this.#sincePrevious !== null;
-  }
-
   get view(): ActorView | undefined {
     if (this.#view === null) this.#view = this.#spec.view(this.#snapshot, { created_at: this.#createdAt, updated_at: this.#updatedAt });
     return this.#view;
@@ -66,9 +61,13 @@ export class RecordedPayload implements EventPayload {
     return whole;
   }
 
-  /** The payload with the view's changes since the previous recorded event instead of the view (`hasChanges`). */
-  changed(): EventPayload {
-    const changed: EventPayload = { event: this.event, by: this.by, state_value: this.state_value, changes: this.#sincePrevious ?? {} };
+  /**
+   * The payload with the view's changes since the actor's previous recorded event instead of the
+   * view; null for its first event since it was loaded (no previous one).
+   */
+  changed(): EventPayload | null {
+    if (this.#sincePrevious === null) return null;
+    const changed: EventPayload = { event: this.event, by: this.by, state_value: this.state_value, changes: this.#sincePrevious };
     if (this.detail) changed.detail = this.detail;
     return changed;
   }

@@ -12,7 +12,8 @@ export interface EventRow {
   idempotency_key: string | null;
 }
 
-function toEvent(row: EventRow): CommittedEvent {
+/** A row as read, its payload parsed (task views as stored: see `toEvents`). */
+export function toEvent(row: EventRow): CommittedEvent {
   return { ...row, payload: JSON.parse(row.payload) as EventPayload };
 }
 

@@ -1,8 +1,8 @@
-import type { AgentState, AgentView, CommittedEvent, EarlierPayloads, EventPayload, ProjectView, SoulView, TaskEventView, TaskView } from '../core/index.js';
-import { statusCode, statusName, type TaskStatusName } from '../core/index.js';
+import type { AgentState, AgentView, CommittedEvent, EarlierPayloads, ProjectView, SoulView, TaskEventView, TaskView } from '../core/index.js';
+import { statusCode, statusName, withWholeViews, type TaskStatusName } from '../core/index.js';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './db.js';
-import { earlierPayloads, toEvents, type EventRow } from './events-repo.js';
+import { earlierPayloads, toEvent, toEvents, type EventRow } from './events-repo.js';
 
 /**
  * Read side of the query methods (SPEC §5): projects, souls, tasks, agents, thought stream and
@@ -291,18 +291,19 @@ export class QueriesRepo {
    */
   pruneEvents(projectId: string, keep: number): number {
     const prune = this.db.transaction(() => {
-      const cutoff = (this.sql.get('SELECT last_seq FROM projects WHERE id = ?').get(projectId) as { last_seq: number } | undefined)?.last_seq ?? 0;
+      const lastSeq = (this.sql.get('SELECT last_seq FROM projects WHERE id = ?').get(projectId) as { last_seq: number } | undefined)?.last_seq ?? 0;
+      const cutoff = lastSeq - keep;
       const firstKept = this.sql
         .get(
           `SELECT e.* FROM events e JOIN (SELECT actor_id, MIN(seq) AS seq FROM events WHERE project_id = ? AND actor_kind = 'task' AND seq > ? GROUP BY actor_id) f
              ON e.project_id = ? AND e.seq = f.seq`,
         )
-        .all(projectId, cutoff - keep, projectId) as EventRow[];
-      const changesOnly = firstKept.filter((r) => (JSON.parse(r.payload) as EventPayload).view === undefined);
-      for (const event of toEvents(changesOnly, this.earlier)) {
+        .all(projectId, cutoff, projectId) as EventRow[];
+      const changesOnly = firstKept.map(toEvent).filter((e) => e.payload.view === undefined);
+      for (const event of withWholeViews(changesOnly, this.earlier)) {
         if (event.payload.view) this.sql.get('UPDATE events SET payload = ? WHERE project_id = ? AND seq = ?').run(JSON.stringify(event.payload), projectId, event.seq);
       }
-      return this.sql.get('DELETE FROM events WHERE project_id = ? AND seq <= ?').run(projectId, cutoff - keep).changes;
+      return this.sql.get('DELETE FROM events WHERE project_id = ? AND seq <= ?').run(projectId, cutoff).changes;
     });
     return prune();
   }

@@ -46,8 +46,8 @@ function toView(r: TaskRow): TaskView {
 
 /**
  * A task's row as a commit sends it (see `SnapshotWrite`), in the INSERT's column order less `n`
- * (`created_by` is left NULL): the read model's columns and the rest of the machine's context, so it is
- * the task's persisted snapshot (the `actor_snapshot_rows` view renders it as XState's
+ * (`created_by` is left NULL): the read model's columns and the rest of the machine's context,
+ * so it is the task's persisted snapshot (the `actor_snapshot_rows` view renders it as XState's
  * persisted form). Status codes resolved, `depends_on` as JSON text, `require_review` as 0/1.
  */
 export type TaskRecord = [
