@@ -4,11 +4,12 @@
  * memory, the host with durable group commit (as the server runs it: the writer thread and the
  * server's default batch size; and inline beside it; and with each task's commands pipelined),
  * their ratio (median of rounds, each durable run between two bare runs; wall clock and CPU
- * time), restore speed ("ready" with lazy activation, and "all created"), and resident memory
- * for 100k tasks + 10k agents (measured in a child process with --expose-gc).
- */
+ * time), the ratio the same lives reach with a commit that costs nothing (the ceiling), the
+ * durable run's CPU per event by thread, restore speed ("ready" with lazy activation, and "all
+ * created"), and resident memory for 100k tasks + 10k agents (measured in a child process with
+ * --expose-gc). */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,6 +64,40 @@ function input(id: string): TaskInput {
 function cpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
+}
+
+/**
+ * CPU time of each thread of this process in ms (Linux: `/proc/self/task/<tid>/stat`, in clock
+ * ticks of 10 ms), keyed by thread id; null where there is no /proc. The actors' thread is the
+ * one whose id is the process id; the others are the writer thread and V8's helpers (GC).
+ */
+function threadCpuMs(): Map<number, number> | null {
+  try {
+    const cpu = new Map<number, number>();
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // After "pid (name) ": state is field 0, utime field 11 and stime field 12 (proc(5)).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      cpu.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10);
+    }
+    return cpu;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU µs per event since `before`: the actors' thread, and every other thread of the process. */
+function threadCpuPerEvent(before: Map<number, number> | null, events: number): { actors: number; others: number } | null {
+  const after = threadCpuMs();
+  if (!before || !after) return null;
+  let actors = 0;
+  let others = 0;
+  for (const [tid, ms] of after) {
+    const spent = ms - (before.get(tid) ?? 0);
+    if (tid === process.pid) actors += spent;
+    else others += spent;
+  }
+  return { actors: (actors * 1000) / events, others: (others * 1000) / events };
 }
 
 /** The mean of two rates over equal work: the rate of the two runs' total time. */
@@ -202,7 +237,12 @@ const sequentialLife: DurableLife = (rt, i) => hostLife(rt, i, (unit) => rt.comm
  * Through the host with group commit before each acknowledgement: `workers` lives in flight, each
  * running `life` (sequential by default; `pipelinedLife`) on task after task.
  */
-async function durable(tasks: number, workers: number, commitThread = SERVER_COMMIT.thread, life: DurableLife = sequentialLife): Promise<{ rate: number; cpuRate: number; transactions: number }> {
+async function durable(
+  tasks: number,
+  workers: number,
+  commitThread = SERVER_COMMIT.thread,
+  life: DurableLife = sequentialLife,
+): Promise<{ rate: number; cpuRate: number; transactions: number; threadCpu: { actors: number; others: number } | null }> {
   const { dir, store, rt } = await openBench(commitThread);
   await rt.execute(envelope('project.init', { project_name: 'bench' }));
   const tx0 = rt.committer.transactions;
@@ -210,16 +250,81 @@ async function durable(tasks: number, workers: number, commitThread = SERVER_COM
   const worker = async (): Promise<void> => {
     while (next < tasks) await life(rt, ++next);
   };
+  const threads0 = threadCpuMs();
   const c0 = cpuMs();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: workers }, worker));
   const rate = (tasks * EVENTS_PER_TASK) / ((performance.now() - t0) / 1000);
   const cpuRate = (tasks * EVENTS_PER_TASK) / ((cpuMs() - c0) / 1000);
+  const threadCpu = threadCpuPerEvent(threads0, tasks * EVENTS_PER_TASK);
   const transactions = rt.committer.transactions - tx0;
   await rt.stop();
   store.close();
   rmSync(dir, { recursive: true, force: true });
-  return { rate, cpuRate, transactions };
+  return { rate, cpuRate, transactions, threadCpu };
+}
+
+/**
+ * The durable run's lives with a commit that costs nothing: units are acknowledged in batches of
+ * the server's size, each once as many batches are queued behind it as the durable run has in
+ * flight, and nothing is built, copied or written. What the host and the lives in flight cost
+ * without the commit: the ceiling of durable_ratio for this host on this machine.
+ */
+async function uncommitted(tasks: number, workers: number): Promise<number> {
+  const { dir, store, rt } = await openBench();
+  await rt.execute(envelope('project.init', { project_name: 'bench' }));
+  const batchSize = SERVER_COMMIT.max_batch;
+  const depth = Math.max(1, Math.round(workers / batchSize));
+  let queue: { unit: CommitUnit; resolve: () => void }[] = [];
+  const held: (typeof queue)[] = [];
+  let cutScheduled = false;
+  let arrivals = 0;
+  let draining = false;
+  const acknowledge = (units: typeof queue): void => {
+    rt.host.committed(new Set(units.flatMap((q) => [...q.unit.touched.values()])));
+    for (const q of units) q.resolve();
+  };
+  // The last lives: once a turn passes with nothing new, the oldest held batch is let go.
+  const drainWhenIdle = (): void => {
+    if (draining) return;
+    draining = true;
+    let seen = arrivals;
+    const check = (): void => {
+      if (arrivals === seen && queue.length === 0 && held.length > 0) acknowledge(held.shift()!);
+      seen = arrivals;
+      if (held.length > 0) setImmediate(check);
+      else draining = false;
+    };
+    setImmediate(check);
+  };
+  const cut = (): void => {
+    cutScheduled = false;
+    if (queue.length > 0) held.push(queue);
+    queue = [];
+    while (held.length >= depth) acknowledge(held.shift()!);
+    drainWhenIdle();
+  };
+  const hold = (unit: CommitUnit): Promise<void> =>
+    new Promise((resolve) => {
+      arrivals++;
+      queue.push({ unit, resolve });
+      if (queue.length >= batchSize) cut();
+      else if (!cutScheduled) {
+        cutScheduled = true;
+        setImmediate(cut);
+      }
+    });
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tasks) await hostLife(rt, ++next, hold);
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: workers }, worker));
+  const rate = (tasks * EVENTS_PER_TASK) / ((performance.now() - t0) / 1000);
+  await rt.stop();
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return rate;
 }
 
 /**
@@ -351,6 +456,17 @@ async function rssChild(dir: string): Promise<void> {
   store.close();
 }
 
+/** Medians of the durable runs' CPU per event by thread, where /proc told them. */
+function cpuSplitFigures(rounds: { bareCpuUs: number; threadCpu: { actors: number; others: number } | null }[]): Record<string, number> {
+  const measured = rounds.flatMap((r) => (r.threadCpu ? [r.threadCpu] : []));
+  if (measured.length === 0) return {};
+  return {
+    durable_cpu_us_per_event_actors_thread: Number(median(measured.map((t) => t.actors)).toFixed(1)),
+    durable_cpu_us_per_event_other_threads: Number(median(measured.map((t) => t.others)).toFixed(1)),
+    bare_cpu_us_per_event: Number(median(rounds.map((r) => r.bareCpuUs)).toFixed(1)),
+  };
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === '--rss-child') return rssChild(process.argv[3]!);
   const tasks = Number(process.env.BENCH_TASKS ?? 20_000);
@@ -369,7 +485,19 @@ async function main(): Promise<void> {
   // The ratio is the median over BENCH_ROUNDS rounds (wall clock), the CPU-time ratio beside it.
   const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
   const lives = Math.max(1, Math.round(IN_FLIGHT / EVENTS_PER_TASK));
-  const perRound: { bare: number[]; interleaved: number; durable: number; ratio: number; cpuRatio: number; inlineRatio: number; pipelined: number; pipelinedRatio: number }[] = [];
+  const perRound: {
+    bare: number[];
+    interleaved: number;
+    durable: number;
+    ratio: number;
+    cpuRatio: number;
+    inlineRatio: number;
+    pipelined: number;
+    pipelinedRatio: number;
+    commitFreeRatio: number;
+    bareCpuUs: number;
+    threadCpu: { actors: number; others: number } | null;
+  }[] = [];
   for (let r = 0; r < rounds; r++) {
     const b1 = bareRun(tasks);
     const d = await durable(tasks, IN_FLIGHT);
@@ -381,14 +509,20 @@ async function main(): Promise<void> {
     const inline = await durable(tasks, IN_FLIGHT, false);
     const b4 = bareRun(tasks);
     const interleaved = bareInterleaved(tasks, IN_FLIGHT);
-    const bares = [b1, b2, b3, b4];
+    // The durable run's lives with a commit that costs nothing: the ceiling of the ratio.
+    const free = await uncommitted(tasks, IN_FLIGHT);
+    const b5 = bareRun(tasks);
+    const bares = [b1, b2, b3, b4, b5];
+    const commitFreeRatio = free / timeMean(b4.rate, b5.rate);
     const ratio = d.rate / timeMean(b1.rate, b2.rate);
     const pipelinedRatio = p.rate / timeMean(b2.rate, b3.rate);
     const inlineRatio = inline.rate / timeMean(b3.rate, b4.rate);
     const cpuRatio = d.cpuRate / timeMean(b1.cpuRate, b2.cpuRate);
-    perRound.push({ bare: bares.map((b) => b.rate), interleaved, durable: d.rate, ratio, cpuRatio, inlineRatio, pipelined: p.rate, pipelinedRatio });
+    const bareCpuUs = 1e6 / timeMean(b1.cpuRate, b2.cpuRate);
+    perRound.push({ bare: bares.map((b) => b.rate), interleaved, durable: d.rate, ratio, cpuRatio, inlineRatio, pipelined: p.rate, pipelinedRatio, commitFreeRatio, bareCpuUs, threadCpu: d.threadCpu });
+    const cpuSplit = d.threadCpu ? ` (cpu µs/event: actors' thread ${d.threadCpu.actors.toFixed(1)}, other threads ${d.threadCpu.others.toFixed(1)}; bare ${bareCpuUs.toFixed(1)})` : '';
     console.log(
-      `round ${r + 1}: bare ${bares.map((b) => b.rate.toFixed(0)).join(' / ')} ev/s (${IN_FLIGHT} interleaved ${interleaved.toFixed(0)}) · durable ${d.rate.toFixed(0)} ev/s in ${d.transactions} transactions, ratio ${ratio.toFixed(3)} (cpu ${cpuRatio.toFixed(3)}) · pipelined ${p.rate.toFixed(0)} ev/s in ${p.transactions} transactions, ratio ${pipelinedRatio.toFixed(3)} · inline ${inline.rate.toFixed(0)} ev/s, ratio ${inlineRatio.toFixed(3)}`,
+      `round ${r + 1}: bare ${bares.map((b) => b.rate.toFixed(0)).join(' / ')} ev/s (${IN_FLIGHT} interleaved ${interleaved.toFixed(0)}) · durable ${d.rate.toFixed(0)} ev/s in ${d.transactions} transactions, ratio ${ratio.toFixed(3)} (cpu ${cpuRatio.toFixed(3)})${cpuSplit} · commit-free ratio ${commitFreeRatio.toFixed(3)} · pipelined ${p.rate.toFixed(0)} ev/s in ${p.transactions} transactions, ratio ${pipelinedRatio.toFixed(3)} · inline ${inline.rate.toFixed(0)} ev/s, ratio ${inlineRatio.toFixed(3)}`,
     );
   }
   // BENCH_RATIO_ONLY=1: stop after the rounds (a quick look at the ratio while working on it).
@@ -432,6 +566,12 @@ async function main(): Promise<void> {
       runtime_durable_events_per_s: Math.round(durableRate),
       durable_ratio: Number(median(perRound.map((r) => r.ratio)).toFixed(3)),
       durable_ratio_cpu: Number(median(perRound.map((r) => r.cpuRatio)).toFixed(3)),
+      // The same lives, acknowledged in the same batches with nothing committed: the ceiling of
+      // durable_ratio for this host on this machine (what the commit path has to fit under).
+      durable_ratio_commit_free: Number(median(perRound.map((r) => r.commitFreeRatio)).toFixed(3)),
+      // CPU per event of the durable run on the actors' thread and on the others (the writer
+      // thread and V8's GC helpers), and bare XState's (Linux /proc; absent elsewhere).
+      ...cpuSplitFigures(perRound),
       // The commit inline on the runtime's thread (group_commit.thread = false).
       durable_ratio_inline: Number(median(perRound.map((r) => r.inlineRatio)).toFixed(3)),
       // Each task's five commands sent without waiting, each acknowledged after its commit
