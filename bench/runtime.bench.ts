@@ -7,7 +7,8 @@
  * time), the ratio the same lives reach with a commit that costs nothing (the ceiling), the
  * durable run's CPU per event by thread, restore speed ("ready" with lazy activation, and "all
  * created"), and resident memory for 100k tasks + 10k agents (measured in a child process with
- * --expose-gc). */
+ * --expose-gc).
+ */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -266,9 +267,10 @@ async function durable(
 
 /**
  * The durable run's lives with a commit that costs nothing: units are acknowledged in batches of
- * the server's size, each once as many batches are queued behind it as the durable run has in
- * flight, and nothing is built, copied or written. What the host and the lives in flight cost
- * without the commit: the ceiling of durable_ratio for this host on this machine.
+ * the server's size, each once `depth - 1` later batches are queued behind it (`depth`: the
+ * batches the durable run has in flight), and nothing is built, copied or written. What the host
+ * and the lives in flight cost without the commit: the ceiling of durable_ratio for this host on
+ * this machine.
  */
 async function uncommitted(tasks: number, workers: number): Promise<number> {
   const { dir, store, rt } = await openBench();
