@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskStatusName, TaskView } from '../../src/core/index.js';
 import { Workspace, renderKanban } from '../../src/workspace/index.js';
+import { taskViewOf } from '../support/task-view.js';
 
 /**
  * KANBAN.md mirrors the board (SPEC §2, §7). The parser below is written from the documented
@@ -85,24 +86,7 @@ function expectedColumns(tasks: TaskView[]): [string, Card[]][] {
 }
 
 function task(n: number, over: Partial<TaskView> = {}): TaskView {
-  return {
-    id: `vanguard-${n}`,
-    project_id: 'vanguard',
-    title: `Task ${n}`,
-    description: '',
-    status: 'backlog',
-    status_code: 0,
-    priority: 3,
-    assignee_id: null,
-    depends_on: [],
-    version: 1,
-    blocked_reason: null,
-    blocked_from: null,
-    attempts: 0,
-    created_at: 0,
-    updated_at: 0,
-    ...over,
-  };
+  return taskViewOf({ id: `vanguard-${n}`, project_id: 'vanguard', title: `Task ${n}`, ...over });
 }
 
 // SPEC §3 transitions, as pairs the random walk may take.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskStatusName, TaskView } from '../../src/core/index.js';
 import { buildPulsePrompt, composeLeadBrief, type PulseState } from '../../src/workspace/index.js';
+import { taskViewOf } from '../support/task-view.js';
 
 /**
  * The lead's pulse prompt (issue 7): a real LLM lead must see the unassigned backlog, what
@@ -10,23 +11,7 @@ import { buildPulsePrompt, composeLeadBrief, type PulseState } from '../../src/w
 let n = 0;
 function task(title: string, status: TaskStatusName, assignee_id: string | null, priority = 3, description = ''): TaskView {
   n++;
-  return {
-    id: `orbit-${n}`,
-    project_id: 'orbit',
-    title,
-    description,
-    status,
-    status_code: 0,
-    priority,
-    assignee_id,
-    depends_on: [],
-    version: 1,
-    blocked_reason: null,
-    blocked_from: null,
-    attempts: 0,
-    created_at: n,
-    updated_at: n,
-  };
+  return taskViewOf({ id: `orbit-${n}`, project_id: 'orbit', title, description, status, priority, assignee_id, created_at: n, updated_at: n });
 }
 
 const BOARD: TaskView[] = [

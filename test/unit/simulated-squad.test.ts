@@ -3,6 +3,7 @@ import { MissionError, type TaskStatusName, type TaskView } from '../../src/core
 import { demoSquad, SimulatedDriver, type CallMethod } from '../../src/actors/drivers/simulated/index.js';
 import type { InstanceRef, PulseOutcome } from '../../src/actors/drivers/types.js';
 import { buildPulsePrompt, distillRequestBody, type PulseNote } from '../../src/workspace/index.js';
+import { taskViewOf } from '../support/task-view.js';
 
 /**
  * A test double of the gateway path: a tiny in-memory board that answers the mission methods
@@ -29,23 +30,18 @@ class FakeBoard {
     const ids = new Map(squad.tasks.map((t, i) => [t.ref, `vanguard-${i + 1}`]));
     squad.tasks.forEach((t, i) => {
       const id = `vanguard-${i + 1}`;
-      this.tasks.set(id, {
+      this.tasks.set(
         id,
-        project_id: 'vanguard',
-        title: t.title,
-        description: t.description,
-        status: 'backlog',
-        status_code: 0,
-        priority: t.priority,
-        assignee_id: t.assignee_id,
-        depends_on: t.depends_on.map((ref) => ids.get(ref)!),
-        version: 1,
-        blocked_reason: null,
-        blocked_from: null,
-        attempts: 0,
-        created_at: 0,
-        updated_at: 0,
-      });
+        taskViewOf({
+          id,
+          project_id: 'vanguard',
+          title: t.title,
+          description: t.description,
+          priority: t.priority,
+          assignee_id: t.assignee_id,
+          depends_on: t.depends_on.map((ref) => ids.get(ref)!),
+        }),
+      );
     });
   }
 
@@ -94,23 +90,14 @@ class FakeBoard {
         return this.set(this.task(params), 'blocked');
       case 'mission.task.create': {
         const id = `vanguard-${this.tasks.size + 1}`;
-        const created: TaskView = {
+        const created = taskViewOf({
           id,
           project_id: String(params.project_id),
           title: String(params.title),
           description: String(params.description ?? ''),
-          status: 'backlog',
-          status_code: 0,
           priority: Number(params.priority ?? 3),
           assignee_id: (params.assignee_id as string | undefined) ?? null,
-          depends_on: [],
-          version: 1,
-          blocked_reason: null,
-          blocked_from: null,
-          attempts: 0,
-          created_at: 0,
-          updated_at: 0,
-        };
+        });
         this.tasks.set(id, created);
         return created;
       }

@@ -2,6 +2,7 @@ import { createActor, type SnapshotFrom } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { withWholeViews, type By, type CommittedEvent, type EventPayload, type TaskView } from '../../src/core/index.js';
 import { taskMachine, taskViewChanges, toTaskView, type TaskEvent } from '../../src/machines/index.js';
+import { taskViewOf } from '../support/task-view.js';
 
 type Snap = SnapshotFrom<typeof taskMachine>;
 
@@ -81,23 +82,7 @@ describe('taskViewChanges', () => {
   });
 });
 
-const BASE: TaskView = {
-  id: 'p-1',
-  project_id: 'p',
-  title: 'T',
-  description: 'long',
-  status: 'backlog',
-  status_code: 0,
-  priority: 3,
-  assignee_id: null,
-  depends_on: [],
-  version: 1,
-  blocked_reason: null,
-  blocked_from: null,
-  attempts: 0,
-  created_at: 1,
-  updated_at: 1,
-};
+const BASE: TaskView = taskViewOf({ id: 'p-1', project_id: 'p', title: 'T', description: 'long', created_at: 1, updated_at: 1 });
 
 function event(seq: number, actorId: string, stored: Pick<EventPayload, 'view' | 'changes'>, kind: CommittedEvent['actor_kind'] = 'task'): CommittedEvent {
   return { project_id: 'p', seq, ts: seq, type: 'x', actor_kind: kind, actor_id: actorId, payload: { event: { type: 'x' }, by: { kind: 'runtime' }, state_value: 'backlog', ...stored }, idempotency_key: null };

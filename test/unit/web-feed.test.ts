@@ -3,29 +3,13 @@ import type { AgentView, TaskView } from '../../src/core/index.js';
 import { guardSnapshot, RemoteActorRef } from '../../web/src/api/remote-actor.js';
 import { applyActorSnapshot, applyNotification, type FeedMessage } from '../../web/src/state/apply-notification.js';
 import { emptyProjectState, type ProjectState } from '../../web/src/state/project-state.js';
+import { taskViewOf } from '../support/task-view.js';
 
 // The web client's view of the feed (SPEC §5 "Feed"): notifications carry the project's seq and
 // are applied strictly once, in order; a replay after reconnect may overlap what was seen.
 
 function task(id: string, over: Partial<TaskView> = {}): TaskView {
-  return {
-    id,
-    project_id: 'apollo',
-    title: `title of ${id}`,
-    description: '',
-    status: 'backlog',
-    status_code: 0,
-    priority: 3,
-    assignee_id: null,
-    depends_on: [],
-    version: 1,
-    blocked_reason: null,
-    blocked_from: null,
-    attempts: 0,
-    created_at: 1000,
-    updated_at: 1000,
-    ...over,
-  };
+  return taskViewOf({ id, project_id: 'apollo', created_at: 1000, updated_at: 1000, ...over });
 }
 
 function agent(id: string, over: Partial<AgentView> = {}): AgentView {
